@@ -1,0 +1,5 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Each plugin directory has a local.mk adding plugins/NAME.so to plugin_PROGRAMS.
+include plugins/uart-16550/local.mk
+include plugins/debug-exit/local.mk
+include plugins/fw-cfg/local.mk
