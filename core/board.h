@@ -17,7 +17,9 @@ struct plugin_type_entry;
 
 /* A place in a board file (1-based line and column), or on the command line (line 0). */
 struct board_loc {
-    const char *file; /* shared string owned by the board; "<command line>" for overrides */
+    /* Shared string owned by the board. For overrides (line 0) it is the option as typed,
+     * e.g. "--set uart0.irq=4", so messages read "--set uart0.irq=4: error: ...". */
+    const char *file;
     int line;
     int column;
 };
@@ -135,7 +137,7 @@ enum vmb_arch board_host_arch(void);
 bool board_check_host_arch(const struct board *board, GPtrArray *diags);
 const char *board_arch_name(enum vmb_arch arch);
 
-/* "FILE:LINE:COL" for messages (static buffer per thread). */
+/* "FILE:LINE:COL", or just FILE when line is 0, for messages (static buffer per thread). */
 const char *board_loc_str(const struct board_loc *loc);
 /* Look a device's validated property up by name; NULL if the schema has no such name. */
 const struct device_prop_value *board_device_value(const struct board_device *dev, const char *name);

@@ -44,7 +44,9 @@ const char *bus_name(const struct bus *bus);
 bool bus_map(struct bus *bus, uint64_t base, uint64_t length, const struct vmb_region_ops *ops,
              void *opaque, const char *owner, GMutex *lock, GError **error);
 /* Unmap the region starting at base; returns false if none starts there. Safe while vCPUs
- * are reading: the region's memory is released only after they have left it. */
+ * are reading: it returns once no vCPU is inside the region's handlers any more, so the
+ * caller may free the device. Called from a handler (inside a read section) it cannot wait
+ * for itself: it returns at once and the region's memory is released later. */
 bool bus_unmap(struct bus *bus, uint64_t base);
 
 /*
@@ -61,5 +63,8 @@ void bus_write(struct bus *bus, uint64_t addr, uint64_t value, unsigned size);
 GArray *bus_regions(struct bus *bus);
 /* Count of accesses that hit no region. */
 uint64_t bus_unclaimed_count(struct bus *bus);
+/* Entries in the lookup index (one per region per granule it touches at its level): lets
+ * tests check that a huge window costs a handful of entries, not one per page. */
+size_t bus_index_entries(struct bus *bus);
 
 #endif

@@ -4,8 +4,13 @@
 #include "device.h"
 
 #include <errno.h>
+#include <linux/kvm.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
+#include "arch/arch.h"
 #include "bus.h"
 #include "console.h"
 #include "irq.h"
@@ -19,6 +24,12 @@
 struct device_region {
     enum vmb_space space;
     uint64_t base;
+    uint64_t length;
+    /* On a VM without KVM the region is mapped through routed_read/routed_write, which meet
+     * the device's ioeventfds first (see below); these are the plugin's own handlers. */
+    vmb_device *dev;
+    struct vmb_region_ops ops;
+    void *opaque;
 };
 
 struct vmb_console {
@@ -153,9 +164,16 @@ static void host_error(vmb_device *dev, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    if (dev->error->len)
-        g_string_append(dev->error, "; ");
-    g_string_append_vprintf(dev->error, fmt, ap);
+    if (dev->realized) {
+        /* Nobody collects the reason after realize: say it now rather than lose it. */
+        char *text = g_strdup_vprintf(fmt, ap);
+        vmb_log_error("%s: %s", dev->label, text);
+        g_free(text);
+    } else {
+        if (dev->error->len)
+            g_string_append(dev->error, "; ");
+        g_string_append_vprintf(dev->error, fmt, ap);
+    }
     va_end(ap);
 }
 
@@ -194,6 +212,40 @@ static void host_guest_error(vmb_device *dev, const char *fmt, ...)
 
 /* ---- regions and lines ------------------------------------------------------------------ */
 
+static bool ioeventfd_signal(vmb_device *dev, enum vmb_space space, uint64_t addr,
+                             uint64_t value, unsigned size);
+
+static uint64_t routed_read(void *opaque, uint64_t offset, unsigned size)
+{
+    struct device_region *region = opaque;
+    return region->ops.read(region->opaque, offset, size);
+}
+
+static void routed_write(void *opaque, uint64_t offset, uint64_t value, unsigned size)
+{
+    struct device_region *region = opaque;
+    if (ioeventfd_signal(region->dev, region->space, region->base + offset, value, size))
+        return;
+    if (region->ops.write)
+        region->ops.write(region->opaque, offset, value, size);
+    else
+        vmb_log_guest_error(&region->dev->guest_errors,
+                            "%s: %u-byte write at offset 0x%" G_GINT64_MODIFIER
+                            "x of a read-only region dropped",
+                            region->dev->decl->id, size, offset);
+}
+
+static struct vmb_region_ops region_routed_ops(const struct device_region *region)
+{
+    return (struct vmb_region_ops){
+        .size = sizeof(struct vmb_region_ops),
+        .read = region->ops.read ? routed_read : NULL,
+        .write = routed_write,
+        .min_access = region->ops.min_access,
+        .max_access = region->ops.max_access,
+    };
+}
+
 static int host_map_region(vmb_device *dev, enum vmb_space space, uint64_t base, uint64_t length,
                            const struct vmb_region_ops *ops, void *opaque)
 {
@@ -204,14 +256,30 @@ static int host_map_region(vmb_device *dev, enum vmb_space space, uint64_t base,
         host_error(dev, "map_region: invalid space or region operations");
         return -EINVAL;
     }
-    if (!bus_map(bus, base, length, ops, opaque, dev->label, device_lock(dev), &error)) {
-        host_error(dev, "%s", error->message);
-        g_error_free(error);
-        return -EBUSY;
-    }
-    struct device_region *region = g_new(struct device_region, 1);
+    struct device_region *region = g_new0(struct device_region, 1);
     region->space = space;
     region->base = base;
+    region->length = length;
+    region->dev = dev;
+    memcpy(&region->ops, ops, MIN(ops->size, sizeof(region->ops)));
+    region->opaque = opaque;
+
+    const struct vmb_region_ops *mapped_ops = ops;
+    void *mapped_opaque = opaque;
+    struct vmb_region_ops routed;
+    if (dev->vm->vm_fd < 0) {
+        routed = region_routed_ops(region);
+        mapped_ops = &routed;
+        mapped_opaque = region;
+    }
+    if (!bus_map(bus, base, length, mapped_ops, mapped_opaque, dev->label, device_lock(dev),
+                 &error)) {
+        int err = g_error_matches(error, VMB_ERROR, VMB_ERROR_BUSY) ? -EBUSY : -EINVAL;
+        host_error(dev, "%s", error->message);
+        g_error_free(error);
+        g_free(region);
+        return err;
+    }
     g_ptr_array_add(dev->regions, region);
     return 0;
 }
@@ -223,7 +291,9 @@ static int host_unmap_region(vmb_device *dev, enum vmb_space space, uint64_t bas
         if (region->space != space || region->base != base)
             continue;
         bus_unmap(space_bus(dev, space), base);
-        g_ptr_array_remove_index_fast(dev->regions, i);
+        /* A region unmapped from inside a handler may still be in use by another vCPU (see
+         * bus_unmap): its record, the routed handlers' opaque, lives until the device goes. */
+        g_ptr_array_add(dev->retired, g_ptr_array_steal_index_fast(dev->regions, i));
         return 0;
     }
     return -ENOENT;
@@ -288,6 +358,7 @@ static vmb_console *host_console_open(vmb_device *dev, const char *spec,
         g_error_free(error);
         return NULL;
     }
+    console_set_owner(console, dev->label);
     vmb_console *handle = g_new(vmb_console, 1);
     handle->dev = dev;
     handle->console = console;
@@ -389,6 +460,322 @@ static void host_request_reset(vmb_device *dev)
     vm_request_stop(dev->vm, VM_STOP_RESET, 0);
 }
 
+/* ---- eventfd fast paths ----------------------------------------------------------------- */
+
+/*
+ * On a KVM VM, ioeventfds and irqfds are handed to the kernel and never reach us. A VM without
+ * KVM (unit tests, the device test harness) emulates them so devices take the same paths:
+ * routed_write signals matching ioeventfds, the I/O thread turns irqfd writes into line
+ * changes, and devices_irq_acknowledge plays the interrupt controller's end of interrupt.
+ */
+struct device_ioeventfd {
+    enum vmb_space space;
+    uint64_t addr;
+    unsigned len;
+    uint64_t datamatch;
+    unsigned flags;
+    int fd;
+};
+
+struct device_irqfd {
+    vmb_device *dev;
+    int line;
+    int trigger_fd;
+    int resample_fd;         /* -1: edge */
+    struct loop_watch *watch; /* without KVM: reads trigger_fd on the I/O thread */
+    bool removed;            /* kept until the device goes: the watch may be dispatching */
+};
+
+/* KVM_IRQ_LINE's encoding on arm64 (Documentation/virt/kvm/api.rst): type in bits 24-27. */
+#define ARM_IRQ_TYPE_SHIFT 24
+#define ARM_IRQ_TYPE_MASK  0xf
+#define ARM_IRQ_TYPE_SPI   1
+#define ARM_IRQ_NUM_MASK   0xffff
+#define ARM_SPI_BASE       32
+
+static void eventfd_signal(int fd)
+{
+    uint64_t one = 1;
+    /* A full counter (EAGAIN) already means "signalled". */
+    if (write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        vmb_log_debug("eventfd %d: write failed: %s", fd, g_strerror(errno));
+}
+
+static bool ioeventfd_matches(const struct device_ioeventfd *entry, enum vmb_space space,
+                              uint64_t addr, unsigned len, uint64_t datamatch, unsigned flags)
+{
+    return entry->space == space && entry->addr == addr && entry->len == len &&
+           entry->flags == flags &&
+           (!(flags & VMB_IOEVENTFD_DATAMATCH) || entry->datamatch == datamatch);
+}
+
+/* The bus write path of a VM without KVM: what KVM_IOEVENTFD would have taken. */
+static bool ioeventfd_signal(vmb_device *dev, enum vmb_space space, uint64_t addr,
+                             uint64_t value, unsigned size)
+{
+    bool matched = false;
+
+    if (!atomic_load_explicit(&dev->ioeventfd_count, memory_order_acquire))
+        return false;
+    if (size < 8)
+        value &= (UINT64_C(1) << (size * 8)) - 1;
+    g_mutex_lock(&dev->eventfd_lock);
+    for (guint i = 0; i < dev->ioeventfds->len && !matched; i++) {
+        const struct device_ioeventfd *entry = dev->ioeventfds->pdata[i];
+        if (entry->space == space && entry->addr == addr && entry->len == size &&
+            (!(entry->flags & VMB_IOEVENTFD_DATAMATCH) || entry->datamatch == value)) {
+            eventfd_signal(entry->fd);
+            matched = true;
+        }
+    }
+    g_mutex_unlock(&dev->eventfd_lock);
+    return matched;
+}
+
+static int kvm_ioeventfd(vmb_device *dev, const struct device_ioeventfd *entry, bool deassign)
+{
+    struct kvm_ioeventfd request = {
+        .datamatch = entry->datamatch,
+        .addr = entry->addr,
+        .len = entry->len,
+        .fd = entry->fd,
+    };
+    if (entry->flags & VMB_IOEVENTFD_DATAMATCH)
+        request.flags |= KVM_IOEVENTFD_FLAG_DATAMATCH;
+    if (entry->space == VMB_SPACE_PIO)
+        request.flags |= KVM_IOEVENTFD_FLAG_PIO;
+    if (deassign)
+        request.flags |= KVM_IOEVENTFD_FLAG_DEASSIGN;
+    return ioctl(dev->vm->vm_fd, KVM_IOEVENTFD, &request) < 0 ? -errno : 0;
+}
+
+/* The device may only bind writes inside its own regions. */
+static bool inside_own_region(vmb_device *dev, enum vmb_space space, uint64_t addr, unsigned len)
+{
+    for (guint i = 0; i < dev->regions->len; i++) {
+        const struct device_region *region = dev->regions->pdata[i];
+        if (region->space == space && addr >= region->base &&
+            addr - region->base < region->length && len <= region->length - (addr - region->base))
+            return true;
+    }
+    return false;
+}
+
+static int host_ioeventfd_add(vmb_device *dev, enum vmb_space space, uint64_t addr, unsigned len,
+                              uint64_t datamatch, unsigned flags, int fd)
+{
+    if ((len != 1 && len != 2 && len != 4 && len != 8) || fd < 0 ||
+        (flags & ~VMB_IOEVENTFD_DATAMATCH) ||
+        (len < 8 && (flags & VMB_IOEVENTFD_DATAMATCH) && datamatch >> (len * 8))) {
+        vmb_log_error("%s: ioeventfd_add: invalid length, flags, datamatch or fd", dev->label);
+        return -EINVAL;
+    }
+    if (!inside_own_region(dev, space, addr, len)) {
+        vmb_log_error("%s: ioeventfd_add: 0x%" G_GINT64_MODIFIER "x is not in the device's "
+                      "own regions",
+                      dev->label, addr);
+        return -EINVAL;
+    }
+
+    g_mutex_lock(&dev->eventfd_lock);
+    for (guint i = 0; i < dev->ioeventfds->len; i++) {
+        if (ioeventfd_matches(dev->ioeventfds->pdata[i], space, addr, len, datamatch, flags)) {
+            g_mutex_unlock(&dev->eventfd_lock);
+            return -EEXIST;
+        }
+    }
+    struct device_ioeventfd *entry = g_new(struct device_ioeventfd, 1);
+    *entry = (struct device_ioeventfd){space, addr, len, datamatch, flags, fd};
+    if (dev->vm->vm_fd >= 0) {
+        int ret = kvm_ioeventfd(dev, entry, false);
+        if (ret < 0) {
+            g_mutex_unlock(&dev->eventfd_lock);
+            vmb_log_warn("%s: KVM_IOEVENTFD at 0x%" G_GINT64_MODIFIER "x failed: %s", dev->label,
+                         addr, g_strerror(-ret));
+            g_free(entry);
+            return ret;
+        }
+    }
+    g_ptr_array_add(dev->ioeventfds, entry);
+    atomic_store_explicit(&dev->ioeventfd_count, dev->ioeventfds->len, memory_order_release);
+    g_mutex_unlock(&dev->eventfd_lock);
+    return 0;
+}
+
+static int host_ioeventfd_remove(vmb_device *dev, enum vmb_space space, uint64_t addr,
+                                 unsigned len, uint64_t datamatch, unsigned flags, int fd)
+{
+    g_mutex_lock(&dev->eventfd_lock);
+    for (guint i = 0; i < dev->ioeventfds->len; i++) {
+        struct device_ioeventfd *entry = dev->ioeventfds->pdata[i];
+        if (entry->fd != fd || !ioeventfd_matches(entry, space, addr, len, datamatch, flags))
+            continue;
+        if (dev->vm->vm_fd >= 0) {
+            int ret = kvm_ioeventfd(dev, entry, true);
+            if (ret < 0)
+                vmb_log_warn("%s: removing KVM_IOEVENTFD at 0x%" G_GINT64_MODIFIER "x: %s",
+                             dev->label, addr, g_strerror(-ret));
+        }
+        g_ptr_array_remove_index(dev->ioeventfds, i);
+        atomic_store_explicit(&dev->ioeventfd_count, dev->ioeventfds->len, memory_order_release);
+        g_mutex_unlock(&dev->eventfd_lock);
+        return 0;
+    }
+    g_mutex_unlock(&dev->eventfd_lock);
+    return -ENOENT;
+}
+
+/* The GSI KVM_IRQFD takes for a board line: on x86 the line itself (the PIC and IOAPIC pins);
+ * on arm64 the SPI's index, which the default routing maps to INTID index + 32. */
+static bool irqfd_gsi(struct vm *vm, int line, uint32_t *gsi)
+{
+    uint32_t encoded = vm->arch->irq_line_encode(vm, (unsigned)line);
+
+    switch (vm->arch->arch) {
+    case VMB_ARCH_X86_64:
+        *gsi = encoded;
+        return true;
+    case VMB_ARCH_ARM64: {
+        uint32_t type = (encoded >> ARM_IRQ_TYPE_SHIFT) & ARM_IRQ_TYPE_MASK;
+        uint32_t intid = encoded & ARM_IRQ_NUM_MASK;
+        if (type != ARM_IRQ_TYPE_SPI || intid < ARM_SPI_BASE)
+            return false;
+        *gsi = intid - ARM_SPI_BASE;
+        return true;
+    }
+    case VMB_ARCH_S390X:
+        break;
+    }
+    return false;
+}
+
+static int kvm_irqfd(struct device_irqfd *irqfd, uint32_t gsi, bool deassign)
+{
+    struct kvm_irqfd request = {
+        .fd = (uint32_t)irqfd->trigger_fd,
+        .gsi = gsi,
+    };
+    if (deassign) {
+        request.flags = KVM_IRQFD_FLAG_DEASSIGN;
+    } else if (irqfd->resample_fd >= 0) {
+        request.flags = KVM_IRQFD_FLAG_RESAMPLE;
+        request.resamplefd = (uint32_t)irqfd->resample_fd;
+    }
+    return ioctl(irqfd->dev->vm->vm_fd, KVM_IRQFD, &request) < 0 ? -errno : 0;
+}
+
+/* Without KVM, on the I/O thread: the device wrote trigger_fd. */
+static void irqfd_triggered(void *opaque, int fd, unsigned events)
+{
+    struct device_irqfd *irqfd = opaque;
+    uint64_t count;
+
+    if (read(fd, &count, sizeof(count)) != sizeof(count))
+        return;
+    g_mutex_lock(&irqfd->dev->eventfd_lock);
+    if (!irqfd->removed) {
+        if (irqfd->resample_fd >= 0)
+            irq_set_level(irqfd->dev->vm, (unsigned)irqfd->line, 1);
+        else
+            irq_pulse(irqfd->dev->vm, (unsigned)irqfd->line);
+    }
+    g_mutex_unlock(&irqfd->dev->eventfd_lock);
+}
+
+static int host_irqfd_add(vmb_device *dev, int line, int trigger_fd, int resample_fd)
+{
+    struct vm *vm = dev->vm;
+    uint32_t gsi = 0;
+
+    if (!own_line(dev, line) || trigger_fd < 0)
+        return -EINVAL;
+    if (vm->vm_fd >= 0) {
+        /* Resampling needs an in-kernel irqchip that reports acknowledgements. */
+        int cap = resample_fd >= 0 ? KVM_CAP_IRQFD_RESAMPLE : KVM_CAP_IRQFD;
+        if (!vm->arch || !irqfd_gsi(vm, line, &gsi) ||
+            ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, cap) <= 0)
+            return -ENOTSUP;
+    }
+
+    g_mutex_lock(&dev->eventfd_lock);
+    for (guint i = 0; i < dev->irqfds->len; i++) {
+        const struct device_irqfd *other = dev->irqfds->pdata[i];
+        if (!other->removed && other->trigger_fd == trigger_fd) {
+            g_mutex_unlock(&dev->eventfd_lock);
+            return -EEXIST;
+        }
+    }
+    struct device_irqfd *irqfd = g_new0(struct device_irqfd, 1);
+    irqfd->dev = dev;
+    irqfd->line = line;
+    irqfd->trigger_fd = trigger_fd;
+    irqfd->resample_fd = resample_fd;
+    if (vm->vm_fd >= 0) {
+        int ret = kvm_irqfd(irqfd, gsi, false);
+        if (ret < 0) {
+            g_mutex_unlock(&dev->eventfd_lock);
+            vmb_log_warn("%s: KVM_IRQFD for line %d failed: %s", dev->label, line,
+                         g_strerror(-ret));
+            g_free(irqfd);
+            return ret;
+        }
+    } else {
+        irqfd->watch = loop_watch_fd(vm->loop, trigger_fd, G_IO_IN, irqfd_triggered, irqfd, NULL);
+    }
+    g_ptr_array_add(dev->irqfds, irqfd);
+    g_mutex_unlock(&dev->eventfd_lock);
+    return 0;
+}
+
+static int host_irqfd_remove(vmb_device *dev, int line, int trigger_fd)
+{
+    struct device_irqfd *irqfd = NULL;
+
+    g_mutex_lock(&dev->eventfd_lock);
+    for (guint i = 0; i < dev->irqfds->len && !irqfd; i++) {
+        struct device_irqfd *candidate = dev->irqfds->pdata[i];
+        if (!candidate->removed && candidate->line == line && candidate->trigger_fd == trigger_fd)
+            irqfd = candidate;
+    }
+    if (irqfd)
+        irqfd->removed = true;
+    g_mutex_unlock(&dev->eventfd_lock);
+    if (!irqfd)
+        return -ENOENT;
+
+    if (irqfd->watch) {
+        loop_unwatch(irqfd->watch);
+        irqfd->watch = NULL;
+    } else {
+        uint32_t gsi = 0;
+        irqfd_gsi(dev->vm, line, &gsi);
+        int ret = kvm_irqfd(irqfd, gsi, true);
+        if (ret < 0)
+            vmb_log_warn("%s: removing KVM_IRQFD for line %d: %s", dev->label, line,
+                         g_strerror(-ret));
+    }
+    return 0;
+}
+
+void devices_irq_acknowledge(struct vm *vm, unsigned line)
+{
+    if (vm->vm_fd >= 0)
+        return; /* the in-kernel irqchip resamples by itself */
+    for (guint d = 0; d < vm->devices->len; d++) {
+        vmb_device *dev = vm->devices->pdata[d];
+        g_mutex_lock(&dev->eventfd_lock);
+        for (guint i = 0; i < dev->irqfds->len; i++) {
+            const struct device_irqfd *irqfd = dev->irqfds->pdata[i];
+            if (irqfd->removed || irqfd->resample_fd < 0 || irqfd->line != (int)line)
+                continue;
+            /* As KVM does: lower the line first, then tell the device. */
+            irq_set_level(vm, line, 0);
+            eventfd_signal(irqfd->resample_fd);
+        }
+        g_mutex_unlock(&dev->eventfd_lock);
+    }
+}
+
 const struct vmb_host device_host_api = {
     .size = sizeof(struct vmb_host),
     .abi_major = VMB_ABI_MAJOR,
@@ -425,6 +812,10 @@ const struct vmb_host device_host_api = {
     .unwatch_fd = host_unwatch_fd,
     .request_exit = host_request_exit,
     .request_reset = host_request_reset,
+    .ioeventfd_add = host_ioeventfd_add,
+    .ioeventfd_remove = host_ioeventfd_remove,
+    .irqfd_add = host_irqfd_add,
+    .irqfd_remove = host_irqfd_remove,
 };
 
 /* ---- lifecycle -------------------------------------------------------------------------- */
@@ -434,9 +825,145 @@ static const char *device_file(const vmb_device *dev)
     return dev->decl->entry ? dev->decl->entry->file : "(built in)";
 }
 
+/*
+ * Crash reports. The report is formatted before each lifecycle call, because the handler may
+ * only use async-signal-safe functions: it writes the prepared text, restores the terminal,
+ * puts back the previous disposition and lets the signal take its course. Lifecycle calls run
+ * on the main thread; the report pointer is per thread so a crash on another thread meanwhile
+ * is not blamed on the plugin.
+ */
+#define CRASH_STACK_SIZE (64 * 1024)
+
+static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+static struct sigaction crash_previous[G_N_ELEMENTS(crash_signals)];
+static unsigned crash_depth; /* nesting of lifecycle calls; handlers installed while > 0 */
+static __thread const char *crash_report;
+static __thread size_t crash_report_len;
+static __thread void *crash_stack; /* this thread's alternate signal stack, if we made it */
+
+static const char *crash_signal_name(int sig)
+{
+    switch (sig) {
+    case SIGSEGV:
+        return "SIGSEGV (invalid memory access)";
+    case SIGBUS:
+        return "SIGBUS (bus error)";
+    case SIGILL:
+        return "SIGILL (illegal instruction)";
+    case SIGFPE:
+        return "SIGFPE (arithmetic exception)";
+    case SIGABRT:
+        return "SIGABRT (abort)";
+    }
+    return "a fatal signal";
+}
+
+static void crash_write(const char *text, size_t len)
+{
+    while (len) {
+        ssize_t done = write(STDERR_FILENO, text, len);
+        if (done < 0 && errno == EINTR)
+            continue;
+        if (done <= 0)
+            return;
+        text += done;
+        len -= (size_t)done;
+    }
+}
+
+static void crash_handler(int sig, siginfo_t *info, void *context)
+{
+    int saved_errno = errno;
+    size_t index = 0;
+
+    while (index < G_N_ELEMENTS(crash_signals) && crash_signals[index] != sig)
+        index++;
+    if (crash_report) {
+        static const char prefix[] = "\nvmboard: fatal: ";
+        const char *name = crash_signal_name(sig);
+        crash_write(prefix, sizeof(prefix) - 1);
+        crash_write(name, strlen(name));
+        crash_write(crash_report, crash_report_len);
+        crash_report = NULL; /* a second fault on the way out is not reported again */
+        console_restore_terminal();
+    }
+    /* Hand the signal on: a fault re-executes the faulting instruction under the previous
+     * disposition when we return; a sent signal (abort, kill) is raised again, and arrives
+     * as soon as this handler returns. */
+    if (index < G_N_ELEMENTS(crash_signals))
+        sigaction(sig, &crash_previous[index], NULL);
+    else
+        signal(sig, SIG_DFL);
+    if (info->si_code <= 0)
+        raise(sig);
+    errno = saved_errno;
+}
+
+/* An overflowed stack cannot run a handler: give this thread an alternate one, unless it
+ * already has one (a sanitizer runtime installs its own). */
+static void crash_ensure_stack(void)
+{
+    stack_t current;
+
+    if (crash_stack || sigaltstack(NULL, &current) < 0 || !(current.ss_flags & SS_DISABLE))
+        return;
+    stack_t stack = {.ss_sp = g_malloc(CRASH_STACK_SIZE), .ss_size = CRASH_STACK_SIZE};
+    if (sigaltstack(&stack, NULL) == 0)
+        crash_stack = stack.ss_sp;
+    else
+        g_free(stack.ss_sp);
+}
+
+struct lifecycle_call {
+    char *report;
+    const char *outer_report;
+    size_t outer_len;
+};
+
+static void lifecycle_begin(vmb_device *dev, const char *callback, struct lifecycle_call *call)
+{
+    call->report = g_strdup_printf(" in %s() of device type '%s' from plugin %s (device '%s' "
+                                   "declared at %s); this is a bug in the plugin\n",
+                                   callback, dev->type->name, device_file(dev), dev->decl->id,
+                                   board_loc_str(&dev->decl->loc));
+    call->outer_report = crash_report;
+    call->outer_len = crash_report_len;
+    crash_ensure_stack();
+    if (crash_depth++ == 0) {
+        struct sigaction action = {.sa_sigaction = crash_handler,
+                                   .sa_flags = SA_SIGINFO | SA_ONSTACK};
+        sigemptyset(&action.sa_mask);
+        for (size_t i = 0; i < G_N_ELEMENTS(crash_signals); i++)
+            sigaction(crash_signals[i], &action, &crash_previous[i]);
+    }
+    crash_report_len = strlen(call->report);
+    crash_report = call->report;
+}
+
+static void lifecycle_end(struct lifecycle_call *call)
+{
+    crash_report = call->outer_report;
+    crash_report_len = call->outer_len;
+    if (--crash_depth == 0) {
+        for (size_t i = 0; i < G_N_ELEMENTS(crash_signals); i++)
+            sigaction(crash_signals[i], &crash_previous[i], NULL);
+    }
+    g_free(call->report);
+}
+
 static void device_release(vmb_device *dev)
 {
     /* What the plugin did not release itself; no vCPU or I/O thread runs by now. */
+    while (dev->ioeventfds->len) {
+        const struct device_ioeventfd *entry = dev->ioeventfds->pdata[dev->ioeventfds->len - 1];
+        host_ioeventfd_remove(dev, entry->space, entry->addr, entry->len, entry->datamatch,
+                              entry->flags, entry->fd);
+    }
+    for (guint i = 0; i < dev->irqfds->len; i++) {
+        const struct device_irqfd *irqfd = dev->irqfds->pdata[i];
+        if (!irqfd->removed)
+            host_irqfd_remove(dev, irqfd->line, irqfd->trigger_fd);
+    }
     while (dev->regions->len) {
         struct device_region *region = dev->regions->pdata[dev->regions->len - 1];
         host_unmap_region(dev, region->space, region->base);
@@ -451,10 +978,18 @@ static void device_release(vmb_device *dev)
 
 static void device_free(vmb_device *dev)
 {
-    if (dev->opaque && dev->type->destroy)
+    if (dev->opaque && dev->type->destroy) {
+        struct lifecycle_call call;
+        lifecycle_begin(dev, "destroy", &call);
         dev->type->destroy(dev->opaque);
+        lifecycle_end(&call);
+    }
     device_release(dev);
     g_ptr_array_unref(dev->regions);
+    g_ptr_array_unref(dev->retired);
+    g_ptr_array_unref(dev->ioeventfds);
+    g_ptr_array_unref(dev->irqfds);
+    g_mutex_clear(&dev->eventfd_lock);
     g_ptr_array_unref(dev->consoles);
     g_ptr_array_unref(dev->timers);
     g_ptr_array_unref(dev->watches);
@@ -488,6 +1023,10 @@ bool devices_create(struct vm *vm, GError **error)
         dev->label = g_strdup_printf("%s (%s)", decl->id, board_loc_str(&decl->loc));
         dev->error = g_string_new(NULL);
         dev->regions = g_ptr_array_new_with_free_func(g_free);
+        dev->retired = g_ptr_array_new_with_free_func(g_free);
+        dev->ioeventfds = g_ptr_array_new_with_free_func(g_free);
+        dev->irqfds = g_ptr_array_new_with_free_func(g_free);
+        g_mutex_init(&dev->eventfd_lock);
         dev->consoles = g_ptr_array_new();
         dev->timers = g_ptr_array_new();
         dev->watches = g_ptr_array_new();
@@ -495,7 +1034,10 @@ bool devices_create(struct vm *vm, GError **error)
         g_mutex_init(&dev->guest_errors.lock);
         g_ptr_array_add(vm->devices, dev);
 
+        struct lifecycle_call call;
+        lifecycle_begin(dev, "create", &call);
         dev->opaque = dev->type->create(dev, &device_host_api);
+        lifecycle_end(&call);
         if (!dev->opaque) {
             set_device_error(dev, "start", error);
             devices_destroy(vm);
@@ -504,10 +1046,16 @@ bool devices_create(struct vm *vm, GError **error)
     }
     for (guint i = 0; i < vm->devices->len; i++) {
         vmb_device *dev = vm->devices->pdata[i];
-        if (dev->type->realize && dev->type->realize(dev->opaque) != 0) {
-            set_device_error(dev, "realize", error);
-            devices_destroy(vm);
-            return false;
+        if (dev->type->realize) {
+            struct lifecycle_call call;
+            lifecycle_begin(dev, "realize", &call);
+            int ret = dev->type->realize(dev->opaque);
+            lifecycle_end(&call);
+            if (ret != 0) {
+                set_device_error(dev, "realize", error);
+                devices_destroy(vm);
+                return false;
+            }
         }
         dev->realized = true;
     }
@@ -520,8 +1068,11 @@ void devices_reset(struct vm *vm)
         vmb_device *dev = vm->devices->pdata[i];
         if (!dev->type->reset)
             continue;
+        struct lifecycle_call call;
         g_mutex_lock(&dev->lock);
+        lifecycle_begin(dev, "reset", &call);
         dev->type->reset(dev->opaque);
+        lifecycle_end(&call);
         g_mutex_unlock(&dev->lock);
     }
 }
@@ -557,4 +1108,22 @@ void devices_print_stats(struct vm *vm, FILE *out)
                 bus_name(buses[b]), "", bus_unclaimed_count(buses[b]));
         g_array_unref(regions);
     }
+}
+
+vmb_device *device_find(struct vm *vm, const char *id)
+{
+    for (guint i = 0; id && i < vm->devices->len; i++) {
+        vmb_device *dev = vm->devices->pdata[i];
+        if (strcmp(dev->decl->id, id) == 0)
+            return dev;
+    }
+    return NULL;
+}
+
+struct console *device_console(vmb_device *dev, unsigned index)
+{
+    if (index >= dev->consoles->len)
+        return NULL;
+    const vmb_console *handle = dev->consoles->pdata[index];
+    return handle->console;
 }

@@ -17,9 +17,11 @@ core_libvmcore_a_SOURCES = \
 	core/vm.c core/vm.h
 core_libvmcore_a_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(YAML_CFLAGS)
 
-include core/arch/x86/local.mk
-
+# What every program linking the core needs; backends may append their libraries.
 VMCORE_LIBS = core/libvmcore.a $(GLIB_LIBS) $(YAML_LIBS) $(PTHREAD_LIBS) $(LIBS)
+
+include core/arch/x86/local.mk
+include core/arch/arm64/local.mk
 
 bin_PROGRAMS += vmboard
 vmboard_SOURCES = core/main.c

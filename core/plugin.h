@@ -21,6 +21,15 @@ struct plugin_type_entry {
     const char *file; /* path of the .so that provides it */
 };
 
+/* The window an instance of `type` claims when placed in `space` (what board validation checks
+ * for overlaps; a device mapping more at realize is still refused by the bus). */
+static inline uint64_t plugin_type_window(const struct vmb_device_type *type, enum vmb_space space)
+{
+    if (space == VMB_SPACE_PIO && type->pio_window_size)
+        return type->pio_window_size;
+    return type->window_size;
+}
+
 struct plugin_registry *plugin_registry_new(void);
 void plugin_registry_free(struct plugin_registry *reg); /* dlcloses */
 

@@ -9,7 +9,7 @@
 
 #define VMB_ERROR (vmb_error_quark())
 GQuark vmb_error_quark(void);
-enum vmb_error_code { VMB_ERROR_FAILED, VMB_ERROR_INVALID, VMB_ERROR_KVM, VMB_ERROR_GUEST };
+enum vmb_error_code { VMB_ERROR_FAILED, VMB_ERROR_INVALID, VMB_ERROR_KVM, VMB_ERROR_GUEST, VMB_ERROR_BUSY };
 
 /* Decimal or 0x-hex unsigned; false on junk, sign, or overflow. */
 bool parse_u64(const char *text, uint64_t *out);

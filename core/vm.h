@@ -79,7 +79,8 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int status);
 enum vm_stop_reason vm_stop_reason(struct vm *vm);
 
 /* Create vCPUs, load the payload, start vCPU threads and the I/O thread, wait for a stop
- * request, then stop every vCPU and return the process exit status. */
+ * request, then stop every vCPU and return the process exit status; -1 with *error set when
+ * the machine could not start (the order of the steps is explained in vm.c). */
 int vm_run(struct vm *vm, GError **error);
 void vm_free(struct vm *vm); /* destroys devices, closes fds */
 

@@ -3,3 +3,5 @@
 include plugins/uart-16550/local.mk
 include plugins/debug-exit/local.mk
 include plugins/fw-cfg/local.mk
+include plugins/pl011/local.mk
+include plugins/gic/local.mk

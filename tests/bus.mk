@@ -1,1 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# The address-range bus and its grace periods.
+check_PROGRAMS += tests/test-bus
+TESTS += tests/test-bus
+tests_test_bus_SOURCES = tests/test-bus.c
+tests_test_bus_CFLAGS = $(TEST_CFLAGS)
+tests_test_bus_LDADD = $(TEST_LIBS)

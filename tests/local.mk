@@ -14,5 +14,8 @@ include tests/bus.mk
 include tests/board.mk
 include tests/plugin.mk
 include tests/devices.mk
+if ARCH_X86_64
 include tests/guests.mk
+endif
+include tests/arm64.mk
 endif

@@ -20,14 +20,22 @@
  * table of host functions (struct vmb_host); the plugin needs nothing but this header: no GLib,
  * no link against vmboard.
  *
- * ABI rules:
+ * ABI rules (docs/plugin-guide.md explains them with examples):
+ *  - The core dlopens the plugin, looks up vmb_plugin_entry, calls it once on the main thread
+ *    and reads abi_major, the descriptor's first field, before anything else. The entry
+ *    function only returns the descriptor: it must not call into the host.
  *  - VMB_ABI_MAJOR changes only when an existing field or function changes meaning or place;
  *    the core refuses plugins of another major version and names both versions.
  *  - VMB_ABI_MINOR grows when fields or functions are appended to the end of a struct.
  *    Every extensible struct starts with a `size` field set to sizeof() by whoever fills it,
- *    so each side can tell which fields the other knows (see VMB_HAS_FIELD).
+ *    so each side can tell which fields the other knows (see VMB_HAS_FIELD, VMB_HOST_HAS).
+ *  - struct vmb_prop_spec has no size field because plugins give arrays of it: it keeps its
+ *    layout for the whole major version. New per-property facts would come as a new array
+ *    appended to struct vmb_device_type.
  *  - A plugin built against an older minor loads in a newer core; a plugin built against a
  *    newer minor than the core is refused, since it may call functions the core lacks.
+ *  - Enumerations only gain values in a minor version; a plugin treats an unknown value
+ *    it receives as "not supported".
  *
  * Threading rules:
  *  - create/realize/reset/destroy run on the main thread while no vCPU runs.
@@ -35,8 +43,17 @@
  *    input, run on the I/O thread.
  *  - Unless a type sets VMB_TYPE_THREAD_SAFE, the core holds a per-instance lock around every
  *    call into the instance, so a device never sees two of its callbacks at once.
- *  - Host functions may be called from any callback. They never call back into the device
- *    synchronously (no re-entrancy), except vmb_host.console_* which never do either.
+ *  - Host functions may be called from any callback, except console_open and console_close,
+ *    which may block briefly (flushing output) and belong in realize and destroy. Host
+ *    functions never call back into the device synchronously (no re-entrancy).
+ *  - A plugin must not block a vCPU thread on host I/O, nor keep threads of its own running
+ *    after destroy returns.
+ *
+ * Errors: create and realize report why they failed with host->error() and a NULL or -errno
+ * return; the core prints the reason once, naming the device, its board line and this plugin
+ * file, and stops before the guest runs. Later, error() is logged at once. A plugin never
+ * calls exit(). A plugin that crashes (SIGSEGV...) inside create, realize, reset or destroy is
+ * named (file, type, callback, device) on stderr before vmboard dies.
  */
 #ifndef VMBOARD_PLUGIN_H
 #define VMBOARD_PLUGIN_H
@@ -58,6 +75,10 @@ extern "C" {
 /* True when a struct filled by the other side (with its own `size`) contains `field`. */
 #define VMB_HAS_FIELD(ptr, type, field)                                                          \
     ((ptr)->size >= offsetof(type, field) + sizeof(((type *)0)->field))
+
+/* True when the core provides host function `fn`: check before calling a function added in
+ * a later minor version than the oldest vmboard the plugin supports. */
+#define VMB_HOST_HAS(host, fn) (VMB_HAS_FIELD(host, struct vmb_host, fn) && (host)->fn != NULL)
 
 #if defined(__GNUC__)
 #define VMB_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
@@ -146,6 +167,7 @@ struct vmb_device_type {
     const char *description; /* one line */
     uint32_t flags;          /* VMB_TYPE_* */
     uint64_t window_size;    /* bytes (MMIO) or ports (PIO) the device claims at its address */
+    uint64_t pio_window_size; /* ports claimed when placed with pio:, if not window_size (0) */
     uint32_t irq_count;      /* interrupt lines it may use: 0 or 1 in ABI 1.0 */
     const struct vmb_prop_spec *props;
     const struct vmb_fw_desc *fw;
@@ -194,6 +216,7 @@ typedef void (*vmb_timer_fn)(void *opaque);
 
 #define VMB_WATCH_IN 0x1u
 #define VMB_WATCH_OUT 0x4u
+#define VMB_IOEVENTFD_DATAMATCH 0x1u /* ioeventfd_add: match the written value too */
 typedef void (*vmb_watch_fn)(void *opaque, int fd, unsigned events);
 
 struct vmb_host {
@@ -263,6 +286,37 @@ struct vmb_host {
     /* Machine control: end the run with this exit status, or reset the machine. */
     void (*request_exit)(vmb_device *dev, int status);
     void (*request_reset)(vmb_device *dev);
+
+    /*
+     * Eventfd fast paths (ABI 1.0 additions; check with VMB_HAS_FIELD before use).
+     *
+     * ioeventfd: a guest write of exactly `len` bytes (1, 2, 4 or 8) at `addr` in `space`,
+     * carrying `datamatch` when flags has VMB_IOEVENTFD_DATAMATCH (any value otherwise),
+     * signals eventfd `fd` instead of reaching the region's write handler. On a KVM VM the
+     * kernel matches it (KVM_IOEVENTFD): the vCPU never leaves the kernel. Without KVM the
+     * core's bus write path does the same matching, so a device behaves alike in both. The
+     * bytes must lie in one of the device's own regions. Returns 0, -EINVAL, -EEXIST (the
+     * same match is registered) or -errno from KVM; the device should then handle the
+     * write in its handler (e.g. signal the eventfd itself).
+     */
+    int (*ioeventfd_add)(vmb_device *dev, enum vmb_space space, uint64_t addr, unsigned len,
+                         uint64_t datamatch, unsigned flags, int fd);
+    int (*ioeventfd_remove)(vmb_device *dev, enum vmb_space space, uint64_t addr, unsigned len,
+                            uint64_t datamatch, unsigned flags, int fd);
+    /*
+     * irqfd: writes to eventfd `trigger_fd` drive the device's interrupt line `line`.
+     * With resample_fd < 0 each write is an edge (a pulse). With resample_fd >= 0 the line
+     * is level-triggered: a write asserts it, and it stays asserted until the guest
+     * acknowledges the interrupt at the interrupt controller (end of interrupt); then the
+     * core lowers it and signals resample_fd, and the device writes trigger_fd again if
+     * its interrupt condition still holds. On a KVM VM this is KVM_IRQFD (with
+     * KVM_IRQFD_FLAG_RESAMPLE); without KVM the I/O thread reads trigger_fd. Returns 0,
+     * -EINVAL, -EEXIST, or -ENOTSUP when this machine cannot (no in-kernel interrupt
+     * controller, no resampling): use irq_set then. While an irqfd drives a line the
+     * device must not also call irq_set/irq_pulse on it. Remove before closing the fds.
+     */
+    int (*irqfd_add)(vmb_device *dev, int line, int trigger_fd, int resample_fd);
+    int (*irqfd_remove)(vmb_device *dev, int line, int trigger_fd);
 };
 
 /* ---- the plugin descriptor ------------------------------------------------------------- */

@@ -7,8 +7,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct arch_ops;
+struct kvm_cpuid2;
 struct vm;
 struct vcpu;
+
+extern const struct arch_ops x86_arch_ops;
 
 /* Guest-physical layout (see docs/board-format.md, "x86_64 memory map"). */
 #define X86_RAM_LOW_LIMIT 0xc0000000ull  /* RAM above this goes above 4 GiB */
@@ -36,12 +40,66 @@ struct x86_state {
     /* Guest-physical address of page tables / GDT built for long and protected mode. */
     uint64_t gdt_gpa;
     uint64_t pml4_gpa;
+    /* Segment selectors the entry loads; 0 means the X86_GDT_* defaults below. The Linux
+     * 64-bit boot protocol wants code at 0x10 and data at 0x18. */
+    uint16_t code_selector;
+    uint16_t data_selector;
+    /* KVM_GET_SUPPORTED_CPUID, read once; each vCPU gets a copy with its own APIC ids. */
+    struct kvm_cpuid2 *supported_cpuid;
 };
+
+/* Selectors of the GDT the flat long-mode loader builds at gdt_gpa. */
+#define X86_GDT_CODE64 0x08
+#define X86_GDT_DATA 0x10
+#define X86_GDT_CODE32 0x18
+#define X86_GDT_ENTRIES 4
 
 /* Loaders: read the board's kernel (and initrd, cmdline), place them in RAM, fill *entry. */
 bool x86_load_flat(struct vm *vm, struct x86_entry *entry, GError **error);
 bool x86_load_multiboot(struct vm *vm, struct x86_entry *entry, GError **error);
 /* True when the file starts like a multiboot v1 ELF image (header in the first 8 KiB). */
 bool x86_is_multiboot(const uint8_t *image, size_t length);
+
+/* Linux boot: bzImage through the boot protocol's 64-bit entry, ELF vmlinux through its PVH
+ * entry note (32-bit, hvm_start_info). */
+bool x86_load_bzimage(struct vm *vm, struct x86_entry *entry, GError **error);
+bool x86_load_pvh(struct vm *vm, struct x86_entry *entry, GError **error);
+/* True when the image carries the boot protocol's "HdrS" setup header. */
+bool x86_is_bzimage(const uint8_t *image, size_t length);
+
+/* flat.c: a GDT (the given descriptors) at 0x1000, a PML4 at 0x2000 and from 0x3000 page
+ * tables identity-mapping [0, map_top) with 2 MiB pages; sets state->gdt_gpa and pml4_gpa
+ * and returns the first guest-physical address after the tables in *end. */
+bool x86_build_boot_tables(struct vm *vm, const uint64_t gdt[X86_GDT_ENTRIES], uint64_t map_top,
+                           uint64_t *end, GError **error);
+extern const uint64_t x86_boot_gdt[X86_GDT_ENTRIES];
+
+/* linux.c: what both Linux entries share. */
+#define X86_E820_RAM      1u
+#define X86_E820_RESERVED 2u
+#define X86_E820_MAX      128u /* entries that fit in boot_params */
+struct x86_e820_entry {
+    uint64_t address;
+    uint64_t size;
+    uint32_t type;
+};
+/* The guest's memory map: RAM from the board's slots, the legacy hole below 1 MiB reserved. */
+unsigned x86_e820_build(struct vm *vm, struct x86_e820_entry *table, unsigned capacity);
+/* Copy the board's command line (with the terminating NUL, at most max_length bytes before
+ * it) to gpa. */
+bool x86_linux_place_cmdline(struct vm *vm, uint64_t gpa, uint64_t max_length, GError **error);
+/* Load the board's initrd, if any, page aligned as high as possible in RAM within
+ * [lowest, highest_end); *size is 0 without one. */
+bool x86_linux_load_initrd(struct vm *vm, uint64_t lowest, uint64_t highest_end, uint64_t *gpa,
+                           uint64_t *size, GError **error);
+/* Write the ACPI tables describing the board; *rsdp is their root pointer's address. */
+bool x86_linux_acpi(struct vm *vm, uint64_t *rsdp, GError **error);
+
+/* cpu.c: CPUID, MSRs and the register state a vCPU starts with. */
+bool x86_cpuid_init(struct vm *vm, GError **error);
+bool x86_vcpu_setup_cpuid(struct vcpu *vcpu, GError **error);
+bool x86_vcpu_setup_msrs(struct vcpu *vcpu, GError **error);
+/* Registers for the bootstrap processor from state->entry (and gdt_gpa/pml4_gpa). */
+bool x86_vcpu_apply_entry(struct vcpu *vcpu, const struct x86_state *state, GError **error);
 
 #endif
