@@ -31,3 +31,9 @@ TESTS += tests/test-plugin
 tests_test_plugin_SOURCES = tests/test-plugin.c
 tests_test_plugin_CFLAGS = $(TEST_CFLAGS)
 tests_test_plugin_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/test-cli
+TESTS += tests/test-cli
+tests_test_cli_SOURCES = tests/test-cli.c
+tests_test_cli_CFLAGS = $(TEST_CFLAGS)
+tests_test_cli_LDADD = $(GLIB_LIBS) $(CHECK_LIBS)
