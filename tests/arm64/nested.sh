@@ -60,10 +60,27 @@ fi
 cross=$cache/arm64/cross-$(printf '%s' "$builddir" | md5sum | cut -c1-12)
 mkdir -p "$cross"
 say "cross-building vmboard for arm64 in $cross"
-if [ ! -f "$cross/Makefile" ] || [ "$srcdir/configure" -nt "$cross/config.status" ]; then
+cross_srcdir=$srcdir
+if [ -f "$srcdir/config.status" ]; then
+    # configure refuses a second build of a source tree that was configured in place (as the
+    # README does), so build from a mirror of its sources: tracked and untracked-but-not-
+    # ignored files plus what autoreconf generated. tar keeps mtimes: make rebuilds only what
+    # changed.
+    cross_srcdir=$cross/src
+    mkdir -p "$cross_srcdir"
+    (cd "$srcdir" &&
+        { git ls-files -co --exclude-standard 2>/dev/null ||
+              find . -type f ! -name '*.o' ! -name '*.a' ! -name '*.so' ! -name '*.log' \
+                  ! -name config.status ! -name Makefile ! -name config.h ! -path './tests/*.trs'; \
+          printf '%s\n' configure Makefile.in aclocal.m4 config.h.in; \
+          find build-aux m4 -type f; } | sort -u | tar -cf - -T -) |
+        (cd "$cross_srcdir" && tar -xf -) ||
+        { say "FAIL: copying the sources for the cross build"; exit 1; }
+fi
+if [ ! -f "$cross/Makefile" ] || [ "$cross_srcdir/configure" -nt "$cross/config.status" ]; then
     (cd "$cross" &&
         PKG_CONFIG_LIBDIR=$arm64_libdir/pkgconfig:/usr/share/pkgconfig \
-            "$srcdir/configure" --host=$cross_host --enable-werror -q) >"$cross/configure.log" 2>&1 ||
+            "$cross_srcdir/configure" --host=$cross_host --enable-werror -q) >"$cross/configure.log" 2>&1 ||
         { cat "$cross/configure.log"; say "FAIL: configure --host=$cross_host failed"; exit 1; }
 fi
 if ! make -C "$cross" -j2 arm64-test-files >"$cross/make.log" 2>&1; then
