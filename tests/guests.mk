@@ -60,8 +60,12 @@ tests/guests/multiboot-aout.bin: tests/guests/multiboot-aout.o32 tests/guests/mu
 
 CLEANFILES += tests/guests/*.o32
 
+noinst_DATA = tests/guests/hello-long.bin
+
+if HAVE_CHECK
 check_PROGRAMS += tests/test-guests
 TESTS += tests/test-guests
 tests_test_guests_SOURCES = tests/test-guests.c
 tests_test_guests_CFLAGS = $(TEST_CFLAGS)
 tests_test_guests_LDADD = $(GLIB_LIBS) $(CHECK_LIBS)
+endif
