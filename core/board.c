@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "arch/x86/cpu-features.h"
 #include "arch/x86/x86.h"
 #include "board.h"
 #include "irq.h"
@@ -117,7 +118,8 @@ static const char *const format_names[] = {"auto",    "flat", "multiboot",
                                            "bzimage", "elf",  "arm64-image"};
 static const char *const mode_names[] = {"real", "long"};
 
-static const char *const top_keys[] = {"name", "arch", "cpus", "memory", "boot", "devices"};
+static const char *const top_keys[] = {"name", "arch", "cpus", "memory", "cpu", "boot", "devices"};
+static const char *const cpu_keys[] = {"features"};
 static const char *const boot_keys[] = {"kernel",       "initrd", "cmdline", "format",
                                         "load-address", "entry",  "mode"};
 /* Keys of a device entry that are not type-specific properties. */
@@ -179,6 +181,7 @@ static struct board *board_new(const char *path)
     board->memory = BOARD_DEFAULT_MEMORY;
     board->boot.cmdline = g_strdup("");
     board->devices = g_ptr_array_new_with_free_func(board_device_free);
+    board->cpu_features = g_array_new(FALSE, TRUE, sizeof(struct board_cpu_feature));
     board->strings = g_string_chunk_new(256);
     return board;
 }
@@ -194,6 +197,9 @@ void board_free(struct board *board)
     g_free(board->boot.initrd);
     g_free(board->boot.cmdline);
     g_ptr_array_unref(board->devices);
+    for (guint i = 0; i < board->cpu_features->len; i++)
+        g_free(g_array_index(board->cpu_features, struct board_cpu_feature, i).name);
+    g_array_unref(board->cpu_features);
     g_string_chunk_free(board->strings);
     g_free(board);
 }
@@ -700,6 +706,76 @@ static void parse_devices(struct parser *p, const struct pair *pair)
     g_hash_table_unref(type_counts);
 }
 
+/* `cpu: {features: {x2apic: off, ...}}`: names from the x86 backend's table. */
+static void parse_cpu_features(struct parser *p, const struct pair *features_pair)
+{
+    const char *names[X86_CPU_FEATURE_COUNT];
+    GArray *pairs;
+
+    for (size_t i = 0; i < X86_CPU_FEATURE_COUNT; i++)
+        names[i] = x86_cpu_features[i].name;
+    if (features_pair->value->type != YAML_MAPPING_NODE) {
+        diag_add(p->diags, &features_pair->value_loc,
+                 "'cpu.features' must be a mapping of feature names to on or off, not a %s",
+                 node_kind(features_pair->value));
+        return;
+    }
+    if (p->board->arch != VMB_ARCH_X86_64) {
+        diag_add(p->diags, &features_pair->key_loc,
+                 "'cpu.features' is supported only for x86_64 boards");
+        return;
+    }
+    pairs = mapping_pairs(p, features_pair->value);
+    for (guint i = 0; i < pairs->len; i++) {
+        const struct pair *pair = &g_array_index(pairs, struct pair, i);
+        bool known = false;
+        for (size_t f = 0; f < X86_CPU_FEATURE_COUNT && !known; f++)
+            known = strcmp(pair->key, names[f]) == 0;
+        if (!known) {
+            const char *best = did_you_mean(pair->key, names, X86_CPU_FEATURE_COUNT);
+            char *list = join_names(names, X86_CPU_FEATURE_COUNT);
+            if (best)
+                diag_add(p->diags, &pair->key_loc, "unknown CPU feature '%s' (did you mean '%s'?)",
+                         pair->key, best);
+            else
+                diag_add(p->diags, &pair->key_loc, "unknown CPU feature '%s'; the features are: %s",
+                         pair->key, list);
+            g_free(list);
+            continue;
+        }
+        char *what = g_strdup_printf("CPU feature '%s'", pair->key);
+        const char *text = scalar_value(p, pair, what);
+        bool enabled;
+        if (text && !parse_bool(text, &enabled))
+            diag_add(p->diags, &pair->value_loc, "%s must be on or off, not '%s'", what, text);
+        else if (text) {
+            struct board_cpu_feature feature = {
+                .name = g_strdup(pair->key), .enabled = enabled, .loc = pair->key_loc};
+            g_array_append_val(p->board->cpu_features, feature);
+        }
+        g_free(what);
+    }
+    g_array_unref(pairs);
+}
+
+static void parse_cpu(struct parser *p, const struct pair *cpu_pair)
+{
+    if (cpu_pair->value->type != YAML_MAPPING_NODE) {
+        diag_add(p->diags, &cpu_pair->value_loc, "'cpu' must be a mapping (features:), not a %s",
+                 node_kind(cpu_pair->value));
+        return;
+    }
+    GArray *pairs = mapping_pairs(p, cpu_pair->value);
+    for (guint i = 0; i < pairs->len; i++) {
+        const struct pair *pair = &g_array_index(pairs, struct pair, i);
+        if (!strcmp(pair->key, "features"))
+            parse_cpu_features(p, pair);
+        else
+            unknown_key(p, pair, " in 'cpu'", cpu_keys, G_N_ELEMENTS(cpu_keys));
+    }
+    g_array_unref(pairs);
+}
+
 static void parse_top(struct parser *p, yaml_node_t *root)
 {
     struct board *board = p->board;
@@ -755,6 +831,8 @@ static void parse_top(struct parser *p, yaml_node_t *root)
             text = scalar_value(p, pair, "'memory'");
             if (text)
                 parse_memory_text(p->diags, &pair->value_loc, "'memory'", text, &board->memory);
+        } else if (!strcmp(pair->key, "cpu")) {
+            parse_cpu(p, pair);
         } else if (!strcmp(pair->key, "boot")) {
             parse_boot(p, pair);
         } else if (!strcmp(pair->key, "devices")) {

@@ -91,6 +91,13 @@ struct board_device {
     GArray *values; /* struct device_prop_value, one per spec entry in schema order */
 };
 
+/* `cpu: {features: {NAME: on|off}}`: a CPUID feature the board turns off, or requires. */
+struct board_cpu_feature {
+    char *name;
+    bool enabled;
+    struct board_loc loc; /* of the feature's name */
+};
+
 struct board {
     char *path;     /* as given */
     char *dir;      /* directory of the board file, for relative paths */
@@ -100,6 +107,7 @@ struct board {
     uint64_t memory; /* bytes */
     struct board_boot boot;
     GPtrArray *devices; /* struct board_device * */
+    GArray *cpu_features; /* struct board_cpu_feature, in file order (x86_64 only) */
     struct board_loc name_loc, arch_loc, cpus_loc, memory_loc;
     GStringChunk *strings; /* file names shared by locs */
 };

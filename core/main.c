@@ -10,6 +10,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "arch/x86/acpi.h"
 #include "board.h"
 #include "console.h"
 #include "loop.h"
@@ -426,20 +427,47 @@ static void dump_board(const struct board *board)
     }
 }
 
+/* Each x86_64 ACPI table as DIR/NAME.dat, the form `iasl -d` reads (RSDP.bin: no header). */
+static int dump_acpi(const struct board *board, const char *dir)
+{
+    GError *error = NULL;
+    GPtrArray *tables = acpi_tables_build(board, &error);
+
+    if (!tables || !acpi_tables_write_files(tables, dir, &error)) {
+        vmb_log_error("%s", error->message);
+        g_error_free(error);
+        if (tables)
+            g_ptr_array_unref(tables);
+        return 1;
+    }
+    for (guint i = 0; i < tables->len; i++) {
+        const struct acpi_table *table = tables->pdata[i];
+        printf("%s/%s.%s: %u bytes, at 0x%" G_GINT64_MODIFIER "x in the guest\n", dir,
+               table->name, acpi_table_file_suffix(table), table->bytes->len, table->address);
+    }
+    g_ptr_array_unref(tables);
+    return 0;
+}
+
 static int command_dump(int argc, char **argv)
 {
     GOptionContext *context =
-        command_context("WHAT BOARD.yaml",
+        command_context("WHAT BOARD.yaml [DIR]",
                         "Print what vmboard derives from a board. WHAT is:\n"
-                        "  board   the board after overrides, with every default filled in",
+                        "  board   the board after overrides, with every default filled in\n"
+                        "  acpi    (x86_64) write the ACPI tables into DIR, one file per table:\n"
+                        "          XSDT.dat, FACP.dat, APIC.dat, DSDT.dat (`iasl -d DIR/*.dat`\n"
+                        "          decodes them) and the root pointer as RSDP.bin",
                         board_entries, NULL);
     if (!parse_command(context, &argc, &argv)) {
         g_option_context_free(context);
         return EXIT_USAGE;
     }
     g_option_context_free(context);
-    if (argc != 3 || strcmp(argv[1], "board") != 0) {
-        fprintf(stderr, "vmboard dump: expected `board BOARD.yaml` (see vmboard dump --help)\n");
+    bool acpi = argc == 4 && strcmp(argv[1], "acpi") == 0;
+    if (!acpi && (argc != 3 || strcmp(argv[1], "board") != 0)) {
+        fprintf(stderr, "vmboard dump: expected `board BOARD.yaml` or `acpi BOARD.yaml DIR` "
+                        "(see vmboard dump --help)\n");
         return EXIT_USAGE;
     }
     struct plugin_registry *registry = load_plugins();
@@ -447,7 +475,10 @@ static int command_dump(int argc, char **argv)
         return 1;
     struct board *board = load_board(argv[2], registry);
     int status = 1;
-    if (board) {
+    if (board && acpi) {
+        status = dump_acpi(board, argv[3]);
+        board_free(board);
+    } else if (board) {
         dump_board(board);
         board_free(board);
         status = 0;

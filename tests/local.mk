@@ -20,5 +20,7 @@ include tests/bus.mk
 include tests/board.mk
 include tests/plugin.mk
 include tests/devices.mk
+include tests/acpi.mk
 include tests/arm64.mk
+include tests/linux-x86.mk
 endif

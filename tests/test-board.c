@@ -504,7 +504,7 @@ START_TEST(test_unknown_keys)
                        "b.yaml:3:1: error: unknown key 'memroy' (did you mean 'memory'?)\n");
     expect_load_errors("arch: x86_64\ncolour: red\n",
                        "b.yaml:2:1: error: unknown key 'colour'; the keys are: name, arch, cpus, "
-                       "memory, boot, devices\n");
+                       "memory, cpu, boot, devices\n");
     expect_load_errors("arch: x86_64\nboot:\n  kernal: k\n  cmd-line: x\n",
                        "b.yaml:3:3: error: unknown key 'kernal' in 'boot' (did you mean "
                        "'kernel'?)\n"

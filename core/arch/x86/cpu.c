@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "arch/x86/cpu-features.h"
+#include "board.h"
 #include "util.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -190,6 +192,89 @@ static void cpuid_set_hypervisor_signature(struct kvm_cpuid2 *cpuid)
     memcpy(&entry->edx, signature + 8, 4);
 }
 
+static uint32_t *cpuid_register(struct kvm_cpuid_entry2 *entry, enum x86_cpuid_register reg)
+{
+    switch (reg) {
+    case X86_CPUID_EAX:
+        return &entry->eax;
+    case X86_CPUID_EBX:
+        return &entry->ebx;
+    case X86_CPUID_ECX:
+        return &entry->ecx;
+    default:
+        return &entry->edx;
+    }
+}
+
+static const struct x86_cpu_feature *feature_lookup(const char *name)
+{
+    for (size_t i = 0; i < X86_CPU_FEATURE_COUNT; i++) {
+        if (strcmp(x86_cpu_features[i].name, name) == 0)
+            return &x86_cpu_features[i];
+    }
+    return NULL;
+}
+
+static void feature_clear(struct kvm_cpuid2 *cpuid, const char *name)
+{
+    const struct x86_cpu_feature *feature = feature_lookup(name);
+    struct kvm_cpuid_entry2 *entry =
+        feature ? cpuid_find(cpuid, feature->leaf, feature->subleaf) : NULL;
+    if (entry)
+        *cpuid_register(entry, feature->reg) &= ~feature->mask;
+}
+
+/*
+ * Without XSAVE nothing that lives in XSAVE state may be offered either (AVX and its
+ * relatives, OSXSAVE), and leaf 0xd, which describes that state, goes away.
+ */
+static void cpuid_remove_xsave(struct kvm_cpuid2 *cpuid)
+{
+    static const char *const dependents[] = {"avx", "fma", "f16c", "avx2", "avx512f", "pku"};
+    for (size_t i = 0; i < G_N_ELEMENTS(dependents); i++)
+        feature_clear(cpuid, dependents[i]);
+    struct kvm_cpuid_entry2 *basic = cpuid_find(cpuid, 1, 0);
+    if (basic)
+        basic->ecx &= ~(1u << 27); /* OSXSAVE */
+    struct kvm_cpuid_entry2 *extended = cpuid_find(cpuid, 7, 0);
+    if (extended)
+        extended->ebx &= ~0xdc230000u; /* the AVX-512 family */
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < cpuid->nent; i++) {
+        if (cpuid->entries[i].function != 0xd)
+            cpuid->entries[kept++] = cpuid->entries[i];
+    }
+    cpuid->nent = kept;
+}
+
+/* The board's `cpu: {features: ...}`: off clears the feature, on requires KVM to offer it. */
+static bool cpuid_apply_board_features(struct kvm_cpuid2 *cpuid, const struct board *board,
+                                       GError **error)
+{
+    for (guint i = 0; board->cpu_features && i < board->cpu_features->len; i++) {
+        const struct board_cpu_feature *wanted =
+            &g_array_index(board->cpu_features, struct board_cpu_feature, i);
+        const struct x86_cpu_feature *feature = feature_lookup(wanted->name);
+        if (!feature)
+            continue; /* the parser refused unknown names */
+        struct kvm_cpuid_entry2 *entry = cpuid_find(cpuid, feature->leaf, feature->subleaf);
+        if (wanted->enabled) {
+            if (!entry || (*cpuid_register(entry, feature->reg) & feature->mask) != feature->mask) {
+                g_set_error(error, VMB_ERROR, VMB_ERROR_INVALID,
+                            "%s: CPU feature '%s' is not offered by this host's KVM",
+                            board_loc_str(&wanted->loc), wanted->name);
+                return false;
+            }
+            continue;
+        }
+        if (entry)
+            *cpuid_register(entry, feature->reg) &= ~feature->mask;
+        if (strcmp(wanted->name, "xsave") == 0)
+            cpuid_remove_xsave(cpuid);
+    }
+    return true;
+}
+
 bool x86_vcpu_setup_cpuid(struct vcpu *vcpu, GError **error)
 {
     const struct x86_state *state = vcpu->vm->arch_state;
@@ -216,6 +301,10 @@ bool x86_vcpu_setup_cpuid(struct vcpu *vcpu, GError **error)
     if (has_leaf_1f)
         cpuid_append_extended_topology(cpuid, 0x1f, cpus, vcpu->index);
     cpuid_set_hypervisor_signature(cpuid);
+    if (!cpuid_apply_board_features(cpuid, vcpu->vm->board, error)) {
+        g_free(cpuid);
+        return false;
+    }
 
     int ret = ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid);
     int saved = errno;

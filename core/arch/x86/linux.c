@@ -3,6 +3,11 @@
  * What the two Linux entries (bzImage's boot protocol, vmlinux's PVH note) share: the guest's
  * memory map, the command line, where the initrd goes, and the ACPI root pointer.
  *
+ * Reset vector: Linux's last resort to reboot (and its choice on a hardware-reduced ACPI
+ * machine without EFI) is a jump to the BIOS at 0xffff0. There is no BIOS, so vmboard puts a
+ * few instructions there that write the board's reset registers (acpi-power, i8042), which
+ * end the machine as a reset; without either the vCPU halts.
+ *
  * Memory map: every RAM slot is RAM, except that the legacy area [0x9fc00, 0x100000) of the
  * first slot (EBDA, VGA window, option and BIOS ROMs on a PC) is left out of RAM and
  * [0xe0000, 0x100000) is listed as reserved, where firmware tables traditionally live.
@@ -152,8 +157,50 @@ bool x86_linux_load_initrd(struct vm *vm, uint64_t lowest, uint64_t highest_end,
 
 bool x86_linux_acpi(struct vm *vm, uint64_t *rsdp, GError **error)
 {
-    (void)vm;
-    (void)error;
-    *rsdp = 0; /* until the ACPI table writer lands, Linux boots without ACPI */
+    if (!x86_acpi_build(vm, rsdp, error))
+        return false;
+    x86_linux_write_reset_vector(vm); /* after the tables, which share the BIOS area */
     return true;
+}
+
+/* The board's port for a device type, if it has one on port I/O. */
+static bool board_port(const struct board *board, const char *type, uint64_t *port)
+{
+    for (guint i = 0; i < board->devices->len; i++) {
+        const struct board_device *device = g_ptr_array_index(board->devices, i);
+        if (strcmp(device->type, type) == 0 && device->placement == PLACE_PIO &&
+            device->address <= 0xfff0) {
+            *port = device->address;
+            return true;
+        }
+    }
+    return false;
+}
+
+static unsigned put_port_write(uint8_t *code, uint64_t port, uint8_t value)
+{
+    code[0] = 0xba; /* mov dx, port */
+    code[1] = (uint8_t)port;
+    code[2] = (uint8_t)(port >> 8);
+    code[3] = 0xb0; /* mov al, value */
+    code[4] = value;
+    code[5] = 0xee; /* out dx, al */
+    return 6;
+}
+
+void x86_linux_write_reset_vector(struct vm *vm)
+{
+    uint8_t *vector = memory_translate(vm->mem, X86_RESET_VECTOR, 16);
+    uint64_t port;
+    unsigned length = 0;
+
+    if (!vector)
+        return;
+    memset(vector, 0, 16);
+    if (board_port(vm->board, "acpi-power", &port))
+        length += put_port_write(vector + length, port + 2, 0x01); /* the reset register */
+    if (board_port(vm->board, "i8042", &port))
+        length += put_port_write(vector + length, port + 4, 0xfe); /* pulse the reset line */
+    vector[length++] = 0xfa; /* cli */
+    vector[length++] = 0xf4; /* hlt */
 }

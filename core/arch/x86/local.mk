@@ -3,6 +3,7 @@
 if ARCH_X86_64
 core_libvmcore_a_SOURCES += \
 	core/arch/x86/x86.h \
+	core/arch/x86/cpu-features.h \
 	core/arch/x86/x86.c \
 	core/arch/x86/cpu.c \
 	core/arch/x86/flat.c \

@@ -276,16 +276,16 @@ static bool translate_linear(struct vm *vm, const struct kvm_sregs *sregs, uint6
     return false;
 }
 
-static void dump_code(struct vcpu *vcpu, const struct kvm_sregs *sregs, const struct kvm_regs *regs,
-                      GString *out)
+/* Appends the instruction bytes at RIP; returns how many it could read into bytes[16]. */
+static unsigned dump_code(struct vcpu *vcpu, const struct kvm_sregs *sregs,
+                          const struct kvm_regs *regs, uint8_t bytes[16], GString *out)
 {
     bool long_mode = (sregs->efer & EFER_LMA) && sregs->cs.l;
     uint64_t linear = long_mode ? regs->rip : sregs->cs.base + (regs->rip & 0xffffffffull);
-    uint8_t bytes[16];
     unsigned readable = 0;
     uint64_t first_gpa = 0;
 
-    for (unsigned i = 0; i < sizeof(bytes); i++) {
+    for (unsigned i = 0; i < 16; i++) {
         uint64_t gpa;
         if (!translate_linear(vcpu->vm, sregs, linear + i, &gpa) ||
             !memory_read(vcpu->vm->mem, gpa, &bytes[i], 1))
@@ -297,12 +297,71 @@ static void dump_code(struct vcpu *vcpu, const struct kvm_sregs *sregs, const st
     if (!readable) {
         g_string_append_printf(out, "  code at 0x%" PRIx64 ": not in guest RAM or not mapped",
                                linear);
-        return;
+        return 0;
     }
     g_string_append_printf(out, "  code at 0x%" PRIx64 " (guest-physical 0x%" PRIx64 "):", linear,
                            first_gpa);
     for (unsigned i = 0; i < readable; i++)
         g_string_append_printf(out, " %02x", bytes[i]);
+    return readable;
+}
+
+/*
+ * The instructions a software-assisted (nested, PVM-style) KVM is known to fail on in guest
+ * kernel mode: the reason stock Linux cannot boot under such a /dev/kvm. NULL for others.
+ */
+static const char *unemulatable_instruction(const uint8_t *bytes, unsigned length)
+{
+    unsigned i = 0;
+    bool rex_w = false;
+    /* Legacy prefixes, then at most one REX prefix. */
+    while (i < length && strchr("\xf0\xf2\xf3\x2e\x36\x3e\x26\x64\x65\x66\x67", bytes[i]) &&
+           bytes[i])
+        i++;
+    if (i < length && (bytes[i] & 0xf0) == 0x40) {
+        rex_w = bytes[i] & 0x08;
+        i++;
+    }
+    if (i >= length)
+        return NULL;
+    if (bytes[i] == 0xcc)
+        return "int3";
+    if (bytes[i] != 0x0f || i + 2 >= length)
+        return NULL;
+    uint8_t opcode = bytes[i + 1], modrm = bytes[i + 2];
+    unsigned reg = (modrm >> 3) & 7, mod = modrm >> 6;
+    if (opcode == 0xc7 && reg == 1 && mod != 3)
+        return rex_w ? "cmpxchg16b" : "cmpxchg8b";
+    if (opcode == 0xae && mod != 3 && (reg == 5 || reg == 4 || reg == 1))
+        return reg == 5 ? "xrstor" : (reg == 4 ? "xsave" : "fxrstor");
+    if (opcode == 0xc7 && mod != 3 && (reg == 3 || reg == 5))
+        return reg == 3 ? "xrstors" : "xsaves";
+    return NULL;
+}
+
+/* After an emulation failure in guest kernel mode, say what it means for the user. */
+static void explain_emulation_failure(struct vcpu *vcpu, const struct kvm_sregs *sregs,
+                                      const uint8_t *bytes, unsigned length, GString *out)
+{
+    const struct kvm_run *run = vcpu->run;
+    if (run->exit_reason != KVM_EXIT_INTERNAL_ERROR ||
+        run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION)
+        return;
+    const char *instruction = unemulatable_instruction(bytes, length);
+    bool kernel_mode = sregs->cs.dpl == 0 && (sregs->cr0 & CR0_PE);
+    if (!instruction || !kernel_mode) {
+        g_string_append(out, "\n  KVM could not emulate the instruction above; the guest or this "
+                             "host's KVM is at fault");
+        return;
+    }
+    g_string_append_printf(
+        out,
+        "\n  This host's /dev/kvm cannot run this guest: it failed to emulate `%s` in guest "
+        "kernel mode. Such a KVM (nested, software-assisted, as on some cloud machines) "
+        "emulates guest kernel code instruction by instruction and cannot run stock Linux "
+        "kernels. Run the machine on a host with hardware KVM, or inside an outer VM that "
+        "has one: `make run-nested` (scripts/x86/nested-run).",
+        instruction);
 }
 
 static void dump_segment(GString *out, const char *name, const struct kvm_segment *segment)
@@ -348,7 +407,9 @@ static void x86_dump_registers(struct vcpu *vcpu, GString *out)
                            "  cr0=%08llx cr2=%016llx cr3=%016llx cr4=%08llx efer=%llx\n",
                            sregs.gdt.base, sregs.gdt.limit, sregs.idt.base, sregs.idt.limit,
                            sregs.cr0, sregs.cr2, sregs.cr3, sregs.cr4, sregs.efer);
-    dump_code(vcpu, &sregs, &regs, out);
+    uint8_t bytes[16];
+    unsigned length = dump_code(vcpu, &sregs, &regs, bytes, out);
+    explain_emulation_failure(vcpu, &sregs, bytes, length, out);
 }
 
 const struct arch_ops x86_arch_ops = {

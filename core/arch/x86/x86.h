@@ -92,8 +92,16 @@ bool x86_linux_place_cmdline(struct vm *vm, uint64_t gpa, uint64_t max_length, G
  * [lowest, highest_end); *size is 0 without one. */
 bool x86_linux_load_initrd(struct vm *vm, uint64_t lowest, uint64_t highest_end, uint64_t *gpa,
                            uint64_t *size, GError **error);
+/* Real-mode code at the reset vector (0xffff0) that resets the board through its acpi-power
+ * or i8042 device: where Linux jumps when it reboots "through the BIOS". */
+#define X86_RESET_VECTOR 0xffff0ull
+void x86_linux_write_reset_vector(struct vm *vm);
 /* Write the ACPI tables describing the board; *rsdp is their root pointer's address. */
 bool x86_linux_acpi(struct vm *vm, uint64_t *rsdp, GError **error);
+
+/* acpi.c: write the board's ACPI tables into guest RAM at X86_ACPI_BASE (acpi.h; the e820
+ * map reserves that area) and return the RSDP's guest-physical address. */
+bool x86_acpi_build(struct vm *vm, uint64_t *rsdp, GError **error);
 
 /* cpu.c: CPUID, MSRs and the register state a vCPU starts with. */
 bool x86_cpuid_init(struct vm *vm, GError **error);
