@@ -37,7 +37,7 @@
 #define CONSOLE_RETRY_US       100          /* device busy: offer input again after this */
 #define CONSOLE_FLUSH_STALL_MS 2000         /* close gives up when the fd takes nothing this long */
 
-#define CONSOLE_CAPTURE_SIZE   (1024 * 1024) /* memory console output kept before we drop */
+#define CONSOLE_CAPTURE_SIZE (1024 * 1024) /* memory console output kept before we drop */
 
 #define CTRL_A 0x01
 
@@ -663,8 +663,8 @@ static void offer_injected(struct console *console)
     if (!console->closed && console->injected->len && console->input) {
         if (console->device_lock)
             g_mutex_lock(console->device_lock);
-        size_t taken = console->input(console->opaque, console->injected->data,
-                                      console->injected->len);
+        size_t taken =
+            console->input(console->opaque, console->injected->data, console->injected->len);
         if (console->device_lock)
             g_mutex_unlock(console->device_lock);
         g_byte_array_remove_range(console->injected, 0, (guint)MIN(taken, console->injected->len));

@@ -212,8 +212,8 @@ static void host_guest_error(vmb_device *dev, const char *fmt, ...)
 
 /* ---- regions and lines ------------------------------------------------------------------ */
 
-static bool ioeventfd_signal(vmb_device *dev, enum vmb_space space, uint64_t addr,
-                             uint64_t value, unsigned size);
+static bool ioeventfd_signal(vmb_device *dev, enum vmb_space space, uint64_t addr, uint64_t value,
+                             unsigned size);
 
 static uint64_t routed_read(void *opaque, uint64_t offset, unsigned size)
 {
@@ -481,9 +481,9 @@ struct device_irqfd {
     vmb_device *dev;
     int line;
     int trigger_fd;
-    int resample_fd;         /* -1: edge */
+    int resample_fd;          /* -1: edge */
     struct loop_watch *watch; /* without KVM: reads trigger_fd on the I/O thread */
-    bool removed;            /* kept until the device goes: the watch may be dispatching */
+    bool removed;             /* kept until the device goes: the watch may be dispatching */
 };
 
 /* KVM_IRQ_LINE's encoding on arm64 (Documentation/virt/kvm/api.rst): type in bits 24-27. */
@@ -510,8 +510,8 @@ static bool ioeventfd_matches(const struct device_ioeventfd *entry, enum vmb_spa
 }
 
 /* The bus write path of a VM without KVM: what KVM_IOEVENTFD would have taken. */
-static bool ioeventfd_signal(vmb_device *dev, enum vmb_space space, uint64_t addr,
-                             uint64_t value, unsigned size)
+static bool ioeventfd_signal(vmb_device *dev, enum vmb_space space, uint64_t addr, uint64_t value,
+                             unsigned size)
 {
     bool matched = false;
 
@@ -602,8 +602,8 @@ static int host_ioeventfd_add(vmb_device *dev, enum vmb_space space, uint64_t ad
     return 0;
 }
 
-static int host_ioeventfd_remove(vmb_device *dev, enum vmb_space space, uint64_t addr,
-                                 unsigned len, uint64_t datamatch, unsigned flags, int fd)
+static int host_ioeventfd_remove(vmb_device *dev, enum vmb_space space, uint64_t addr, unsigned len,
+                                 uint64_t datamatch, unsigned flags, int fd)
 {
     g_mutex_lock(&dev->eventfd_lock);
     for (guint i = 0; i < dev->ioeventfds->len; i++) {

@@ -185,8 +185,7 @@ static GSourceFuncs timer_funcs = {
     .dispatch = timer_dispatch,
 };
 
-struct loop_timer *loop_timer_new(struct loop *loop, loop_timer_fn fn, void *opaque,
-                                  GMutex *lock)
+struct loop_timer *loop_timer_new(struct loop *loop, loop_timer_fn fn, void *opaque, GMutex *lock)
 {
     struct loop_timer *timer =
         (struct loop_timer *)g_source_new(&timer_funcs, sizeof(struct loop_timer));
@@ -213,7 +212,8 @@ void loop_timer_arm(struct loop_timer *timer, uint64_t delay_ns)
     if (loop->deterministic) {
         g_mutex_lock(&loop->virtual_lock);
         timer->armed = true;
-        timer->deadline_ns = loop->virtual_now_ns + MIN(delay_ns, UINT64_MAX - loop->virtual_now_ns);
+        timer->deadline_ns =
+            loop->virtual_now_ns + MIN(delay_ns, UINT64_MAX - loop->virtual_now_ns);
         timer->sequence = ++loop->arm_sequence;
         g_mutex_unlock(&loop->virtual_lock);
         return;

@@ -23,4 +23,5 @@ include tests/devices.mk
 include tests/acpi.mk
 include tests/arm64.mk
 include tests/linux-x86.mk
+include tests/sdk.mk
 endif
