@@ -5,6 +5,7 @@
 bench_programs =
 include bench/bus.mk
 include bench/exit.mk
+include bench/virtio.mk
 
 bench: vmboard $(plugin_PROGRAMS) $(bench_programs)
 	@for b in $(bench_programs); do echo "== $$b"; ./$$b || exit 1; done

@@ -5,6 +5,7 @@ include plugins/debug-exit/local.mk
 include plugins/fw-cfg/local.mk
 include plugins/pl011/local.mk
 include plugins/gic/local.mk
+include plugins/virtio-mmio/local.mk
 include plugins/i8042/local.mk
 include plugins/rtc-cmos/local.mk
 include plugins/acpi-power/local.mk

@@ -24,4 +24,5 @@ include tests/acpi.mk
 include tests/arm64.mk
 include tests/linux-x86.mk
 include tests/sdk.mk
+include tests/virtio.mk
 endif

@@ -1,0 +1,138 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Linux-guest figures for the virtio-mmio devices (printed, never judged): block throughput
+# and IOPS (fio), network throughput over the TAP (iperf3), and vmboard's userspace exits per
+# block request (--stats), next to QEMU's microvm machine with the same kernel, initramfs,
+# image size and virtio-mmio devices, in the same run.
+#
+# Linux guests need a KVM that can run them. Like tests/virtio-linux.sh this uses the one
+# inside the outer VM of scripts/x86/nested-run (QEMU TCG with SVM); there, the guest's kernel
+# code is emulated, so compare the columns with each other, not with bare-metal figures. On
+# a host whose own /dev/kvm runs Linux, run bench/virtio-linux-outer.sh directly in a
+# directory holding vmlinuz, guest.gz, tun.ko (or a loaded tun module) and iperf3.
+#
+#   bench/virtio-linux.sh [BUILD_DIR]    (default: the current directory)
+#
+# Needs qemu-system-x86 and, for the figures, fio and iperf3 on this host (installed with
+# apt-get when run as root); they are copied into the guest and the outer VM.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=$(cd "$here/.." && pwd)
+build=$(cd "${1:-.}" && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/vmboard-virtio-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+missing=
+for pair in qemu-system-x86_64:qemu-system-x86 fio:fio iperf3:iperf3 cpio:cpio; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
+done
+if [ -n "$missing" ] && [ "$(id -u)" = 0 ]; then
+    echo "virtio-linux bench: installing$missing"
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing \
+        >"$work/apt.log" 2>&1 || true
+fi
+command -v qemu-system-x86_64 >/dev/null 2>&1 ||
+    { echo "virtio-linux bench: qemu-system-x86_64 is needed for the outer VM"; exit 0; }
+
+eval "$("$top_srcdir/scripts/x86/fetch-linux")"
+
+unpack() { # unpack MODULE-PATH OUTPUT
+    case $1 in
+    *.xz) xz -dc "$1" > "$2" ;;
+    *.zst) zstd -qdc "$1" > "$2" ;;
+    *) cp "$1" "$2" ;;
+    esac
+}
+# Host binaries with their libraries at the same paths, for the guest's initramfs.
+with_libraries() { # with_libraries BINARY...: prints FILE=PATH pairs
+    for binary in "$@"; do
+        printf '%s=%s ' "$binary" "${binary#/}"
+        ldd "$binary" | awk '/=> \// {print $3} /^[[:space:]]+\/[^ ]*\/ld-linux/ {print $1}' |
+            while read -r library; do printf '%s=%s ' "$library" "${library#/}"; done
+    done
+}
+
+extra=
+for module in virtio_ring virtio virtio_mmio virtio_blk failover net_failover virtio_net \
+        virtio-rng; do
+    unpack "$(find "$LINUX_MODULES/kernel" -name "$module.ko*" | head -n 1)" "$work/$module.ko"
+    extra="$extra $work/$module.ko=modules/$module.ko"
+done
+tools=
+for tool in fio iperf3; do
+    command -v $tool >/dev/null 2>&1 && tools="$tools $(command -v $tool)"
+done
+# shellcheck disable=SC2086
+[ -z "$tools" ] || extra="$extra $(with_libraries $tools)"
+# shellcheck disable=SC2086
+"$top_srcdir/scripts/x86/make-initramfs" "$work/guest.gz" "$BUSYBOX" \
+    "$here/virtio-linux-init.sh" $extra
+
+unpack "$(find "$LINUX_MODULES/kernel" -name 'tun.ko*' | head -n 1)" "$work/tun.ko"
+files="$work/guest.gz=guest.gz $work/tun.ko=tun.ko"
+if command -v iperf3 >/dev/null 2>&1; then
+    files="$files $(command -v iperf3)=iperf3"
+    for library in $(ldd "$(command -v iperf3)" | awk '/=> \// {print $3}'); do
+        case ${library##*/} in libc.so.*) ;; *) files="$files $library=lib/${library##*/}" ;; esac
+    done
+fi
+qemu=$(command -v qemu-system-x86_64)
+files="$files $qemu=qemu/qemu-system-x86_64"
+for library in $(ldd "$qemu" | awk '/=> \// {print $3}'); do
+    case ${library##*/} in libc.so.*) ;; *) files="$files $library=qemu/${library##*/}" ;; esac
+done
+for rom in /usr/share/qemu/bios-microvm.bin /usr/share/qemu/qboot.rom \
+        /usr/share/qemu/linuxboot_dma.bin /usr/share/qemu/kvmvapic.bin \
+        /usr/share/qemu/pvh.bin; do
+    [ -f "$rom" ] && files="$files $rom=qemu/${rom##*/}"
+done
+
+log=$work/console.log
+# shellcheck disable=SC2086
+"$top_srcdir/scripts/x86/nested-run" --build "$build" --timeout 2400 \
+    "$here/virtio-linux-outer.sh" $files </dev/null >"$log" 2>&1 || true
+tr -d '\r' < "$log" > "$log.txt"
+
+section() {
+    sed -n "/^VMB-VMM-BEGIN $1\$/,/^VMB-VMM-END $1\$/p" "$log.txt"
+}
+figure() { # figure VMM TEST: "IOPS=..., BW=..." or the iperf3 sender rate
+    section "$1" | sed -n "s/^VMB-BENCH $2: //p" | head -n 1 |
+        sed -e 's/.*\(IOPS=[^,]*\), BW=\([^ ]*\).*/\1 \2/' \
+            -e 's/.* \([0-9.]* [KMG]*bits\/sec\).*/\1/'
+}
+
+echo "virtio-mmio with Debian's kernel $(basename "$LINUX_VMLINUZ"), nested KVM in a QEMU TCG outer VM"
+printf '%-22s %-32s %-32s\n' test vmboard "qemu (microvm)"
+for test in seq-write seq-read rand-read-4k rand-write-4k "net guest-to-host" \
+        "net host-to-guest"; do
+    printf '%-22s %-32s %-32s\n' "$test" "$(figure vmboard "$test")" "$(figure qemu "$test")"
+done
+for vmm in vmboard qemu; do
+    if section $vmm | grep -q SKIPPED; then
+        echo "($vmm did not come along into the outer VM)"
+    elif ! section $vmm | grep -q '^VMB-BENCH '; then
+        echo "($vmm gave no figures; its part of the outer console follows)"
+        section $vmm | tail -n 40
+    fi
+done
+
+# Userspace exits per block request: disk0's register accesses (--stats) over the requests
+# the guest completed (/sys/block/vda/stat: reads and writes completed).
+stat=$(section vmboard | sed -n 's/^VMB-BENCH-DISKSTAT //p')
+disk0=$(section vmboard | grep -E '^VMB-STDERR: disk0 \(' | awk '{print $(NF-1) + $NF}')
+if [ -n "$stat" ] && [ -n "$disk0" ]; then
+    # shellcheck disable=SC2086
+    set -- $stat
+    requests=$(( $1 + $5 ))
+    echo "vmboard: $disk0 userspace exits on disk0 for $requests block requests" \
+        "($(awk "BEGIN {printf \"%.3f\", $disk0 / $requests}") per request; the rest are" \
+        "interrupt acknowledgements and set-up)"
+    section vmboard | sed -n 's/^VMB-STDERR: vmboard: disk0: //p'
+fi
+if ! grep -q 'VMB-BENCH ' "$log.txt"; then
+    echo "no figures: the outer console follows"
+    cat "$log.txt"
+fi

@@ -1,0 +1,166 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The virtio-mmio devices under Debian's stock amd64 kernel, on a real x86 KVM: the one inside
+# an outer VM that QEMU emulates (scripts/x86/nested-run). The kernel finds the devices
+# through ACPI (LNRO0005); the inner guest (tests/virtio-linux-init.sh) reports what it sees,
+# the outer VM (tests/virtio-linux-outer.sh) runs it and checks the disk image with debugfs.
+# Checks what a user relies on: an ext4 image made here with mkfs.ext4 is mounted and written
+# in the guest; after a clean poweroff, and after a SIGKILL right after `sync`, the file is in
+# the image; writes to a read-only disk fail in the guest and leave its image unchanged; the
+# guest pings the TAP's host side in a network namespace; /dev/hwrng gives bytes; hvc0
+# carries a login shell's output; no queue notification exits to vmboard.
+#
+# Environment: VMBOARD (the built binary), VMB_TEST_SRCDIR (set by make check). Skips (77)
+# only when QEMU or e2fsprogs cannot be had and CI is not "true".
+set -u
+
+srcdir=${VMB_TEST_SRCDIR:-$(cd "$(dirname "$0")" && pwd)}
+top_srcdir=$(cd "$srcdir/.." && pwd)
+vmboard=${VMBOARD:-./vmboard}
+build=$(cd "$(dirname "$vmboard")" && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/vmboard-virtio-linux.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+need="qemu-system-x86_64:qemu-system-x86 cpio:cpio mkfs.ext4:e2fsprogs debugfs:e2fsprogs apt-get:apt"
+missing=
+for pair in $need; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
+done
+if [ -n "$missing" ] && [ "$(id -u)" = 0 ]; then
+    echo "virtio-linux: installing$missing"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing \
+        >"$work/apt.log" 2>&1 ||
+        { apt-get update -q >/dev/null 2>&1 &&
+          DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+              $missing >"$work/apt.log" 2>&1; }
+fi
+for tool in qemu-system-x86_64 mkfs.ext4 debugfs; do
+    if ! command -v $tool >/dev/null 2>&1; then
+        echo "virtio-linux: $tool is not available"
+        [ "${CI:-}" = true ] && { echo "0 passed, 1 failed"; exit 1; }
+        exit 77
+    fi
+done
+
+passed=0
+failed=0
+check() { # check DESCRIPTION COMMAND...
+    description=$1
+    shift
+    if "$@"; then
+        echo "ok - $description"
+        passed=$((passed + 1))
+    else
+        echo "not ok - $description"
+        failed=$((failed + 1))
+    fi
+}
+
+eval "$("$top_srcdir/scripts/x86/fetch-linux")" || { echo "virtio-linux: cannot fetch Debian's kernel"; exit 1; }
+
+# The guest: busybox, the init script and the virtio modules of the same kernel.
+modules=
+for module in virtio_ring virtio virtio_mmio virtio_blk failover net_failover virtio_net \
+        virtio_console virtio-rng; do
+    found=$(find "$LINUX_MODULES/kernel" -name "$module.ko*" | head -n 1)
+    [ -n "$found" ] || { echo "virtio-linux: $module is not in $LINUX_MODULES"; exit 1; }
+    case $found in
+    *.xz) xz -dc "$found" > "$work/$module.ko" ;;
+    *.zst) zstd -qdc "$found" > "$work/$module.ko" ;;
+    *) cp "$found" "$work/$module.ko" ;;
+    esac
+    modules="$modules $work/$module.ko=modules/$module.ko"
+done
+# shellcheck disable=SC2086
+"$top_srcdir/scripts/x86/make-initramfs" "$work/guest.gz" "$BUSYBOX" "$srcdir/virtio-linux-init.sh" \
+    $modules || exit 1
+
+# The disks: ext4 made here, one writable and empty, one read-only with a file on it.
+mkdir -p "$work/ro-content"
+echo "read-only content" > "$work/ro-content/readme"
+mkfs.ext4 -q -F -L vmb-rw "$work/disk.img" 32M || exit 1
+mkfs.ext4 -q -F -L vmb-ro -d "$work/ro-content" "$work/ro.img" 8M || exit 1
+
+# What the outer VM needs besides vmboard: the TAP driver, and debugfs with its libraries.
+tun=$(find "$LINUX_MODULES/kernel" -name 'tun.ko*' | head -n 1)
+case $tun in
+*.xz) xz -dc "$tun" > "$work/tun.ko" ;;
+*.zst) zstd -qdc "$tun" > "$work/tun.ko" ;;
+*) cp "$tun" "$work/tun.ko" ;;
+esac
+debugfs=$(command -v debugfs)
+e2fsck=$(command -v e2fsck)
+files="$work/guest.gz=guest.gz $work/disk.img=disk.img $work/ro.img=ro.img"
+files="$files $work/tun.ko=tun.ko $debugfs=debugfs $e2fsck=e2fsck"
+for library in $(ldd "$debugfs" "$e2fsck" | awk '/=> \// {print $3}' | sort -u); do
+    case ${library##*/} in
+    libc.so.*) ;; # the outer VM has vmboard's
+    *) files="$files $library=lib/${library##*/}" ;;
+    esac
+done
+
+marker=VMB-$(od -An -tx4 -N8 /dev/urandom | tr -d ' \n')
+echo "$marker" > "$work/marker"
+files="$files $work/marker=marker"
+log=$work/console.log
+# shellcheck disable=SC2086
+"$top_srcdir/scripts/x86/nested-run" --build "$build" --timeout 1200 \
+    "$srcdir/virtio-linux-outer.sh" $files </dev/null >"$log" 2>&1
+nested_status=$?
+tr -d '\r' < "$log" > "$log.txt"
+check "the outer VM ran the cases (nested-run status $nested_status)" [ "$nested_status" = 0 ]
+
+section() {
+    sed -n "/^VMB-CASE-BEGIN $1\$/,/^VMB-CASE-END $1\$/p" "$log.txt"
+}
+has() { # has CASE TEXT
+    section "$1" | grep -qF -- "$2"
+}
+value() { # value CASE KEY: what follows KEY= on its line
+    section "$1" | sed -n "s/.*$2=//p" | head -n 1
+}
+
+check "devices: the guest reached /init" has devices "VMB-GUEST-BOOTED"
+fsck_ok() { # e2fsck: 0 clean, 1 fixed (a replayed journal counts); 4 and up: errors left
+    status=$(value "$1" VMB-E2FSCK-STATUS)
+    [ -n "$status" ] && [ "$status" -le 1 ]
+}
+modules_loaded() {
+    ! section devices | grep -q INSMOD-FAILED
+}
+ro_unchanged() {
+    before=$(value devices VMB-RO-CKSUM-BEFORE)
+    [ -n "$before" ] && [ "$before" = "$(value devices VMB-RO-CKSUM-AFTER)" ]
+}
+check "devices: every virtio module loaded" modules_loaded
+check "devices: ACPI lists 5 LNRO0005 devices" [ "$(value devices VMB-GUEST-ACPI-LNRO0005)" = 5 ]
+check "devices: virtio sees net, 2 disks, console, rng" \
+    [ "$(value devices VMB-GUEST-VIRTIO-IDS)" = "0x0001 0x0002 0x0002 0x0003 0x0004 " ]
+check "devices: one disk is read-only" has devices "VMB-GUEST-DISKS=rw:vd"
+check "devices: /dev/hwrng is virtio_rng" has devices "VMB-GUEST-HWRNG-CURRENT=virtio_rng"
+check "devices: /dev/hwrng gives 64 bytes" [ "$(value devices VMB-GUEST-HWRNG-BYTES)" = 64 ]
+check "devices: hvc0 carries a login shell's output" \
+    has devices "VMB-HVC0: VMB-HVC0-LOGIN-SHELL uid=0 tty=/dev/hvc0"
+check "devices: the guest pings the TAP's host side" has devices "VMB-GUEST-PING=ok"
+check "devices: the read-only disk reads" has devices "VMB-GUEST-RO-READ=read-only content"
+check "devices: writes to the read-only disk fail in the guest" \
+    has devices "VMB-GUEST-RO-WRITE=refused: dd: error writing '/dev/vd"
+check "devices: files cannot be created on the read-only disk" has devices "VMB-GUEST-RO-CREATE=refused"
+check "devices: the read-only image is unchanged" ro_unchanged
+check "devices: poweroff ends vmboard with status 0" has devices "VMB-CASE-STATUS=0"
+check "devices: the image checks clean (e2fsck)" fsck_ok devices
+check "devices: the file written before poweroff is in the image (debugfs)" \
+    has devices "VMB-DEBUGFS poweroff.txt=$marker"
+check "devices: no notification exited to vmboard (ioeventfd)" \
+    has devices "(0 by a register write that exited to vmboard)"
+check "kill: the guest synced its file" has kill "VMB-GUEST-SYNCED"
+check "kill: vmboard was killed (SIGKILL)" has kill "VMB-CASE-STATUS=137"
+check "kill: the image checks clean after journal replay (e2fsck)" fsck_ok kill
+check "kill: the synced file is in the image (debugfs)" has kill "VMB-DEBUGFS killed.txt=$marker"
+
+if [ "$failed" != 0 ] || [ -n "${VMB_TEST_VERBOSE:-}" ]; then
+    echo "---- outer VM console ----"
+    cat "$log.txt"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
