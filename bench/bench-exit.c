@@ -2,15 +2,19 @@
 /*
  * Userspace exit cost and start-up figures (printed, never judged):
  *
- *  (b) ns per exit for a real-mode guest doing N port writes or N MMIO writes, measured
+ *  (b) ns per exit for a guest doing N writes that each exit to userspace, measured
  *      - in a bare KVM_RUN loop in this process (the baseline: the least any VMM can do), and
- *      - under `vmboard run`, to a null device (the 16550's scratch register, port I/O and
- *        MMIO) and to unclaimed addresses. vmboard's cost is the difference between a run
- *        with N exits and one with 1, so start-up and teardown cancel out.
+ *      - under `vmboard run`, to a null device (the 16550's scratch register) and to
+ *        unclaimed addresses. vmboard's cost is the difference between a run with N exits
+ *        and one with 1, so start-up and teardown cancel out.
+ *      On x86_64 the guest is hand-assembled real-mode code doing port writes and MMIO
+ *      writes; on arm64 (no port I/O) it is tests/guests/arm64/bench-exit.bin doing MMIO
+ *      writes, with the count and address patched in.
  *  (c) start-to-exit wall time and peak RSS (wait4's ru_maxrss) of `vmboard run` on the
  *      minimal guest, next to the same guest's setup-to-exit time in the bare loop.
  *
- * Usage: bench-exit [N]   (default 20000; VMBOARD=path overrides ./vmboard)
+ * Usage: bench-exit [N]   (default 20000; VMBOARD=path overrides ./vmboard; on arm64
+ * VMB_BENCH_GUEST=path overrides ./tests/guests/arm64/bench-exit.bin)
  */
 #include "config.h"
 
@@ -33,13 +37,35 @@
 #include <time.h>
 #include <unistd.h>
 
-#define GUEST_RAM               (512 * 1024) /* everything from 0x80000 up is not RAM */
-#define GUEST_LOAD              0x10000
-#define DEBUG_EXIT_PORT         0xf4
+#if defined(__aarch64__)
+#include "arch/arm64/regs.h"
+#endif
+
 #define EXIT_VALUE              0x10 /* vmboard status 33 */
 #define RUNS                    3
 #define START_RUNS              10
 #define VMBOARD_TIMEOUT_SECONDS 120
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static void die_errno(const char *what)
+{
+    fprintf(stderr, "bench-exit: %s: %s\n", what, strerror(errno));
+    exit(EXIT_FAILURE);
+}
+
+#if defined(__x86_64__)
+
+#define HAVE_PORT_IO    true
+#define GUEST_RAM_BASE  0
+#define GUEST_RAM       (512 * 1024) /* everything from 0x80000 up is not RAM */
+#define GUEST_LOAD      0x10000
+#define DEBUG_EXIT_PORT 0xf4
 
 /* Where the guest's writes go. */
 struct target {
@@ -51,13 +77,6 @@ struct target {
 static const struct target null_device = {"null device (16550 scratch register)", 0x3ff, 0xd000,
                                           0x0007};
 static const struct target unclaimed = {"unclaimed addresses", 0x300, 0xe000, 0x0000};
-
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 static void put16(GByteArray *code, uint16_t v)
 {
@@ -109,6 +128,168 @@ static GByteArray *build_guest(const struct target *t, uint32_t ports, uint32_t 
     return code;
 }
 
+/* Real mode at GUEST_LOAD: CS = GUEST_LOAD >> 4, IP = 0. */
+static void setup_vcpu(int vm, int vcpu)
+{
+    (void)vm;
+    struct kvm_sregs sregs;
+    if (ioctl(vcpu, KVM_GET_SREGS, &sregs) < 0)
+        die_errno("KVM_GET_SREGS");
+    sregs.cs.selector = GUEST_LOAD >> 4;
+    sregs.cs.base = GUEST_LOAD;
+    if (ioctl(vcpu, KVM_SET_SREGS, &sregs) < 0)
+        die_errno("KVM_SET_SREGS");
+    struct kvm_regs regs = {.rip = 0, .rflags = 0x2};
+    if (ioctl(vcpu, KVM_SET_REGS, &regs) < 0)
+        die_errno("KVM_SET_REGS");
+}
+
+static bool is_debug_exit(const struct kvm_run *run)
+{
+    return run->exit_reason == KVM_EXIT_IO && run->io.port == DEBUG_EXIT_PORT;
+}
+
+static char *board_text(const char *kernel)
+{
+    /* 512 KiB of RAM, a UART on ports and one on MMIO (both silent), and debug-exit. */
+    return g_strdup_printf("name: bench-exit\n"
+                           "arch: x86_64\n"
+                           "cpus: 1\n"
+                           "memory: 512K\n"
+                           "boot:\n"
+                           "  kernel: %s\n"
+                           "  format: flat\n"
+                           "  mode: real\n"
+                           "  load-address: 0x%x\n"
+                           "  entry: 0x%x\n"
+                           "devices:\n"
+                           "  - {type: uart-16550, id: uart-pio, pio: 0x3f8, console: none}\n"
+                           "  - {type: uart-16550, id: uart-mmio, mmio: 0xd0000, console: none}\n"
+                           "  - {type: debug-exit, id: exit, pio: 0x%x}\n",
+                           kernel, GUEST_LOAD, GUEST_LOAD, DEBUG_EXIT_PORT);
+}
+
+#elif defined(__aarch64__)
+
+#define HAVE_PORT_IO    false
+/* arm64-virt's RAM starts at 1 GiB, and vmboard puts a flat image there. */
+#define GUEST_RAM_BASE  0x40000000
+#define GUEST_RAM       (2 * 1024 * 1024)
+#define GUEST_LOAD      GUEST_RAM_BASE
+#define DEBUG_EXIT_MMIO 0x09010000
+#define UART_MMIO       0x09040000
+#define GUEST_MAGIC     "VMBBENCH"
+#define GUEST_MAGIC_AT  8
+#define GUEST_COUNT_AT  16
+#define GUEST_TARGET_AT 24
+#define DEFAULT_GUEST   "tests/guests/arm64/bench-exit.bin"
+
+/* Where the guest's writes go. */
+struct target {
+    const char *name;
+    uint64_t mmio;
+};
+
+/* The 16550 has reg-shift 2: its scratch register (7) is the word at 7 << 2. */
+static const struct target null_device = {"null device (16550 scratch register)",
+                                          UART_MMIO + (7 << 2)};
+static const struct target unclaimed = {"unclaimed addresses", 0x0a000000};
+
+static GBytes *guest_image;
+
+static const char *guest_path(void)
+{
+    const char *path = g_getenv("VMB_BENCH_GUEST");
+    return path && *path ? path : DEFAULT_GUEST;
+}
+
+static void load_guest_image(void)
+{
+    g_autoptr(GError) error = NULL;
+    gchar *data;
+    gsize length;
+    if (!g_file_get_contents(guest_path(), &data, &length, &error)) {
+        fprintf(stderr, "bench-exit: %s (VMB_BENCH_GUEST names the arm64 guest)\n", error->message);
+        exit(EXIT_FAILURE);
+    }
+    if (length < GUEST_TARGET_AT + 8 || length > GUEST_RAM ||
+        memcmp(data + GUEST_MAGIC_AT, GUEST_MAGIC, strlen(GUEST_MAGIC)) != 0) {
+        fprintf(stderr, "bench-exit: %s is not tests/guests/arm64/bench-exit.bin\n", guest_path());
+        exit(EXIT_FAILURE);
+    }
+    guest_image = g_bytes_new_take(data, length);
+}
+
+static void put64_at(GByteArray *code, size_t offset, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        code->data[offset + (size_t)i] = (uint8_t)(v >> (8 * i));
+}
+
+/* A copy of tests/guests/arm64/bench-exit.bin doing `mmios` writes (at least 1) to t. arm64
+ * has no port I/O: `ports` is unused. */
+static GByteArray *build_guest(const struct target *t, uint32_t ports, uint32_t mmios)
+{
+    (void)ports;
+    gsize length;
+    const uint8_t *data = g_bytes_get_data(guest_image, &length);
+    GByteArray *code = g_byte_array_sized_new((guint)length);
+    g_byte_array_append(code, data, (guint)length);
+    put64_at(code, GUEST_COUNT_AT, mmios);
+    put64_at(code, GUEST_TARGET_AT, t->mmio);
+    return code;
+}
+
+static void set_one_reg(int vcpu, uint64_t id, uint64_t value, const char *what)
+{
+    struct kvm_one_reg reg = {.id = id, .addr = (uint64_t)(uintptr_t)&value};
+    if (ioctl(vcpu, KVM_SET_ONE_REG, &reg) < 0)
+        die_errno(what);
+}
+
+/* What vmboard does for one vCPU: the preferred target with PSCI 0.2, then pc at the image
+ * and x0 (the device tree pointer under vmboard; this guest ignores it). */
+static void setup_vcpu(int vm, int vcpu)
+{
+    struct kvm_vcpu_init init;
+    memset(&init, 0, sizeof(init));
+    if (ioctl(vm, KVM_ARM_PREFERRED_TARGET, &init) < 0)
+        die_errno("KVM_ARM_PREFERRED_TARGET");
+    init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
+    if (ioctl(vcpu, KVM_ARM_VCPU_INIT, &init) < 0)
+        die_errno("KVM_ARM_VCPU_INIT");
+    set_one_reg(vcpu, arm64_reg_id_pc(), GUEST_LOAD, "KVM_SET_ONE_REG pc");
+    set_one_reg(vcpu, arm64_reg_id_x(0), 0, "KVM_SET_ONE_REG x0");
+}
+
+static bool is_debug_exit(const struct kvm_run *run)
+{
+    return run->exit_reason == KVM_EXIT_MMIO && run->mmio.is_write &&
+           run->mmio.phys_addr == DEBUG_EXIT_MMIO;
+}
+
+static char *board_text(const char *kernel)
+{
+    /* tests/arm64/guest.yaml's layout with a silent 16550 on MMIO instead of the PL011. */
+    return g_strdup_printf("name: bench-exit\n"
+                           "arch: arm64\n"
+                           "cpus: 1\n"
+                           "memory: 64M\n"
+                           "boot:\n"
+                           "  kernel: %s\n"
+                           "  format: flat\n"
+                           "devices:\n"
+                           "  - {type: gic, id: gic, mmio: 0x08000000}\n"
+                           "  - {type: uart-16550, id: uart-mmio, mmio: 0x%x, reg-shift: 2, "
+                           "console: none}\n"
+                           "  - {type: debug-exit, id: exit, mmio: 0x%x}\n",
+                           kernel, UART_MMIO, DEBUG_EXIT_MMIO);
+}
+
+#else
+#error "bench-exit knows x86_64 and arm64 guests only"
+#endif
+
 /* ---- (a) the bare KVM_RUN loop ---------------------------------------------------------- */
 
 struct bare_result {
@@ -116,12 +297,6 @@ struct bare_result {
     double run_ns;   /* first KVM_RUN .. the debug-exit write */
     uint64_t exits;
 };
-
-static void die_errno(const char *what)
-{
-    fprintf(stderr, "bench-exit: %s: %s\n", what, strerror(errno));
-    exit(EXIT_FAILURE);
-}
 
 static void run_bare(const GByteArray *code, struct bare_result *result)
 {
@@ -136,10 +311,10 @@ static void run_bare(const GByteArray *code, struct bare_result *result)
         mmap(NULL, GUEST_RAM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (ram == MAP_FAILED)
         die_errno("mmap guest RAM");
-    memcpy(ram + GUEST_LOAD, code->data, code->len);
+    memcpy(ram + (GUEST_LOAD - GUEST_RAM_BASE), code->data, code->len);
     struct kvm_userspace_memory_region region = {
         .slot = 0,
-        .guest_phys_addr = 0,
+        .guest_phys_addr = GUEST_RAM_BASE,
         .memory_size = GUEST_RAM,
         .userspace_addr = (uint64_t)(uintptr_t)ram,
     };
@@ -155,16 +330,7 @@ static void run_bare(const GByteArray *code, struct bare_result *result)
     if (run == MAP_FAILED)
         die_errno("mmap kvm_run");
 
-    struct kvm_sregs sregs;
-    if (ioctl(vcpu, KVM_GET_SREGS, &sregs) < 0)
-        die_errno("KVM_GET_SREGS");
-    sregs.cs.selector = GUEST_LOAD >> 4;
-    sregs.cs.base = GUEST_LOAD;
-    if (ioctl(vcpu, KVM_SET_SREGS, &sregs) < 0)
-        die_errno("KVM_SET_SREGS");
-    struct kvm_regs regs = {.rip = 0, .rflags = 0x2};
-    if (ioctl(vcpu, KVM_SET_REGS, &regs) < 0)
-        die_errno("KVM_SET_REGS");
+    setup_vcpu(vm, vcpu);
 
     double running = now_ns();
     uint64_t exits = 0;
@@ -175,7 +341,7 @@ static void run_bare(const GByteArray *code, struct bare_result *result)
             die_errno("KVM_RUN");
         }
         exits++;
-        if (run->exit_reason == KVM_EXIT_IO && run->io.port == DEBUG_EXIT_PORT)
+        if (is_debug_exit(run))
             break;
         if (run->exit_reason == KVM_EXIT_IO || run->exit_reason == KVM_EXIT_MMIO)
             continue;
@@ -225,27 +391,10 @@ struct vmboard_run {
 
 static char *work_dir;
 
-/* A board for the guest: 512 KiB of RAM, a UART on ports and one on MMIO (both silent), and
- * debug-exit. */
 static char *write_board(const char *kernel)
 {
     char *path = g_build_filename(work_dir, "bench.yaml", NULL);
-    g_autofree char *text =
-        g_strdup_printf("name: bench-exit\n"
-                        "arch: x86_64\n"
-                        "cpus: 1\n"
-                        "memory: 512K\n"
-                        "boot:\n"
-                        "  kernel: %s\n"
-                        "  format: flat\n"
-                        "  mode: real\n"
-                        "  load-address: 0x%x\n"
-                        "  entry: 0x%x\n"
-                        "devices:\n"
-                        "  - {type: uart-16550, id: uart-pio, pio: 0x3f8, console: none}\n"
-                        "  - {type: uart-16550, id: uart-mmio, mmio: 0xd0000, console: none}\n"
-                        "  - {type: debug-exit, id: exit, pio: 0x%x}\n",
-                        kernel, GUEST_LOAD, GUEST_LOAD, DEBUG_EXIT_PORT);
+    g_autofree char *text = board_text(kernel);
     g_autoptr(GError) error = NULL;
     if (!g_file_set_contents(path, text, -1, &error)) {
         fprintf(stderr, "bench-exit: %s\n", error->message);
@@ -359,20 +508,30 @@ int main(int argc, char **argv)
     }
     atexit(remove_work_dir);
 
-    printf("userspace exit cost: real-mode guest, %" PRIu32 " writes per kind; bare loop best of "
+#if defined(__aarch64__)
+    load_guest_image();
+#endif
+    printf("userspace exit cost: %s guest, %" PRIu32 " writes per kind; bare loop best of "
            "%d, vmboard (t(N) - t(1)) / (N - 1) over means of %d runs\n",
-           n, RUNS, RUNS);
-    double bare_pio = bare_ns_per_exit(&null_device, n, 1);
+           HAVE_PORT_IO ? "real-mode" : "arm64 EL1", n, RUNS, RUNS);
+    double bare_pio = HAVE_PORT_IO ? bare_ns_per_exit(&null_device, n, 1) : 0;
     double bare_mmio = bare_ns_per_exit(&null_device, 1, n);
-    printf("  %-44s %9.0f ns/exit port I/O  %9.0f ns/exit MMIO\n", "bare KVM_RUN loop (baseline)",
-           bare_pio, bare_mmio);
+    if (HAVE_PORT_IO)
+        printf("  %-44s %9.0f ns/exit port I/O  %9.0f ns/exit MMIO\n",
+               "bare KVM_RUN loop (baseline)", bare_pio, bare_mmio);
+    else
+        printf("  %-44s %9.0f ns/exit MMIO\n", "bare KVM_RUN loop (baseline)", bare_mmio);
     const struct target *targets[] = {&null_device, &unclaimed};
     for (size_t i = 0; i < G_N_ELEMENTS(targets); i++) {
-        double pio = vmboard_ns_per_exit(targets[i], true, n);
-        double mmio = vmboard_ns_per_exit(targets[i], false, n);
         g_autofree char *label = g_strdup_printf("vmboard, %s", targets[i]->name);
-        printf("  %-44s %9.0f ns/exit (%4.2fx)   %9.0f ns/exit (%4.2fx)\n", label, pio,
-               pio / bare_pio, mmio, mmio / bare_mmio);
+        double pio = HAVE_PORT_IO ? vmboard_ns_per_exit(targets[i], true, n) : 0;
+        double mmio = vmboard_ns_per_exit(targets[i], false, n);
+        if (HAVE_PORT_IO) {
+            printf("  %-44s %9.0f ns/exit (%4.2fx)   %9.0f ns/exit (%4.2fx)\n", label, pio,
+                   pio / bare_pio, mmio, mmio / bare_mmio);
+        } else {
+            printf("  %-44s %9.0f ns/exit (%4.2fx)\n", label, mmio, mmio / bare_mmio);
+        }
     }
 
     /* (c) the minimal guest: one write of each kind, then debug-exit. */

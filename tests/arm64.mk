@@ -10,7 +10,10 @@ arm64_guest_sources = tests/guests/arm64/hello.S tests/guests/arm64/unclaimed.S 
 	tests/guests/arm64/smp.S tests/guests/arm64/reset.S tests/guests/arm64/exit.S \
 	tests/guests/arm64/nisv.S
 arm64_guest_images = $(arm64_guest_sources:.S=.bin)
-EXTRA_DIST += $(arm64_guest_sources) tests/guests/arm64/lib.S tests/guests/arm64/defs.h tests/arm64/nested.sh \
+# The guest of bench/bench-exit on arm64 (bench/exit.mk).
+arm64_bench_guest = tests/guests/arm64/bench-exit.bin
+EXTRA_DIST += $(arm64_guest_sources) tests/guests/arm64/bench-exit.S tests/guests/arm64/lib.S \
+	tests/guests/arm64/defs.h tests/arm64/nested.sh \
 	tests/arm64/inside.sh tests/arm64/guest.yaml tests/arm64/linux-16550.yaml \
 	tests/arm64/test-arm64-regs.c \
 	scripts/arm64/install-deps scripts/arm64/fetch-kernel scripts/arm64/make-initramfs
@@ -22,7 +25,7 @@ ARM64_GUEST_FLAGS = -nostdlib -nostartfiles -static -no-pie -Wl,--build-id=none 
 tests/guests/arm64/%.bin: tests/guests/arm64/%.S tests/guests/arm64/lib.S tests/guests/arm64/defs.h
 	$(AM_V_GUEST)$(MKDIR_P) $(@D) && $(CC) -nostdinc -fno-pic $(ARM64_GUEST_FLAGS) \
 		-o $@.elf $< && $(OBJCOPY) -O binary $@.elf $@ && rm -f $@.elf
-CLEANFILES += $(arm64_guest_images)
+CLEANFILES += $(arm64_guest_images) $(arm64_bench_guest)
 
 # The PL011 model through the host API on a VM without KVM: runs on every host.
 check_PROGRAMS += tests/test-pl011
@@ -43,8 +46,10 @@ if ARCH_ARM64
 check_PROGRAMS += tests/test-arm64-regs
 TESTS += tests/test-arm64-regs
 check_DATA += $(arm64_guest_images)
-# Everything tests/arm64/inside.sh needs, for the nested run to build in a cross tree.
-arm64-test-files: vmboard $(plugin_PROGRAMS) $(arm64_guest_images) tests/test-arm64-regs
+# Everything tests/arm64/inside.sh needs, for the nested run to build in a cross tree, and
+# the exit-cost benchmark bench/arm64-exit.sh carries into the same VM.
+arm64-test-files: vmboard $(plugin_PROGRAMS) $(arm64_guest_images) tests/test-arm64-regs \
+	bench/bench-exit $(arm64_bench_guest)
 endif
 
 if ARCH_X86_64
