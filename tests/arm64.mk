@@ -13,7 +13,7 @@ arm64_guest_images = $(arm64_guest_sources:.S=.bin)
 # The guest of bench/bench-exit on arm64 (bench/exit.mk).
 arm64_bench_guest = tests/guests/arm64/bench-exit.bin
 EXTRA_DIST += $(arm64_guest_sources) tests/guests/arm64/bench-exit.S tests/guests/arm64/lib.S \
-	tests/guests/arm64/defs.h tests/arm64/nested.sh \
+	tests/guests/arm64/defs.h tests/arm64/nested.sh tests/arm64/linux-virtio.yaml \
 	tests/arm64/inside.sh tests/arm64/guest.yaml tests/arm64/linux-16550.yaml \
 	tests/arm64/test-arm64-regs.c \
 	scripts/arm64/install-deps scripts/arm64/fetch-kernel scripts/arm64/make-initramfs

@@ -166,6 +166,11 @@ static void device_reset_locked(struct virtio_dev *vdev)
     vdev->driver_features = 0;
     vdev->features = 0;
     vdev->broken = false;
+    /* A notification the worker has not taken yet belongs to the driver before the reset;
+     * left pending it would count as one made before the next DRIVER_OK. */
+    for (unsigned q = 0; q < vdev->ops->num_queues; q++)
+        if (vdev->queues[q].notify_fd >= 0)
+            eventfd_drain(vdev->queues[q].notify_fd);
     interrupt_ack_locked(vdev, UINT32_MAX);
     if (vdev->ops->reset)
         vdev->ops->reset(vdev);
@@ -235,11 +240,15 @@ static void status_write_locked(struct virtio_dev *vdev, uint32_t value)
     }
     vdev->status = value | (vdev->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
 
-    if (added & VIRTIO_STATUS_DRIVER_OK) {
+    if ((added & VIRTIO_STATUS_DRIVER_OK) && vdev->broken) {
+        /* 2.1.2: the device already needs a reset (a notification came before DRIVER_OK);
+         * now that the driver listens, tell it with a configuration change. */
+        interrupt_raise_locked(vdev, VIRTIO_INT_CONFIG_CHANGE);
+    } else if (added & VIRTIO_STATUS_DRIVER_OK) {
         if (vdev->ops->driver_ok)
             vdev->ops->driver_ok(vdev);
-        /* Look at every ready queue once: a driver that added buffers (or even notified,
-         * which we ignored) before DRIVER_OK is not left waiting. */
+        /* Look at every ready queue once: a driver that added buffers before DRIVER_OK
+         * without notifying (the spec allows that) is not left waiting. */
         for (unsigned q = 0; q < vdev->ops->num_queues; q++)
             if (vdev->queues[q].ready)
                 eventfd_kick(vdev->queues[q].notify_fd);
@@ -730,11 +739,11 @@ static void queue_notified(struct virtio_dev *vdev, unsigned q)
     pthread_mutex_unlock(&vdev->lock);
 
     if (!(status & VIRTIO_STATUS_DRIVER_OK)) {
+        /* 3.1.1: the driver must not notify before DRIVER_OK (Linux sets it with
+         * virtio_device_ready() before it uses a queue). With status 0 the notification
+         * raced a reset and belongs to the driver that reset: nothing to judge. */
         if (status)
-            vdev->host->guest_error(vdev->dev,
-                                    "queue %u notified before DRIVER_OK; ignored "
-                                    "(looked at when DRIVER_OK is set)",
-                                    q);
+            virtio_device_broken(vdev, "queue %u notified before DRIVER_OK", q);
         return;
     }
     if (broken || (status & VIRTIO_STATUS_FAILED))
@@ -859,7 +868,7 @@ static int setup_interrupt(struct virtio_dev *vdev)
     int ret =
         host->irqfd_add(vdev->dev, vdev->irq_line, vdev->irq_trigger_fd, vdev->irq_resample_fd);
     if (ret == 0) {
-        vdev->irqfd = true;
+        vdev->irqfd = vdev->irqfd_was_used = true;
         return 0;
     }
     host->log(vdev->dev, VMB_LOG_DEBUG, "no resampling irqfd (%s): interrupts via irq_set",
@@ -955,9 +964,11 @@ void virtio_free(struct virtio_dev *vdev)
     if (notifies || atomic_load(&vdev->chains))
         vdev->host->log(vdev->dev, VMB_LOG_INFO,
                         "%" PRIu64 " buffers, %" PRIu64 " notifications (%" PRIu64
-                        " by a register write that exited to vmboard), %" PRIu64 " interrupts",
+                        " by a register write that exited to vmboard), %" PRIu64
+                        " interrupts (%s)",
                         (uint64_t)atomic_load(&vdev->chains), notifies, exits,
-                        (uint64_t)atomic_load(&vdev->interrupts));
+                        (uint64_t)atomic_load(&vdev->interrupts),
+                        vdev->irqfd_was_used ? "irqfd" : "line set by vmboard");
     for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
         if (vdev->queues[q].notify_fd >= 0)
             close(vdev->queues[q].notify_fd);

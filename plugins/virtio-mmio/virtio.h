@@ -129,6 +129,7 @@ struct virtio_dev {
     /* Interrupt delivery: irqfd (trigger, and resample for the level) or host->irq_set. */
     int irq_trigger_fd, irq_resample_fd;
     bool irqfd;
+    bool irqfd_was_used; /* for the statistics at exit: irqfd is cleared at stop */
 
     /* Worker thread. */
     pthread_t worker;

@@ -93,8 +93,9 @@ fi
 fetched=$("$srcdir/scripts/arm64/fetch-kernel") || { say "FAIL: fetching the arm64 kernel"; exit 1; }
 kernel=$(printf '%s\n' "$fetched" | sed -n 's/^KERNEL=//p')
 busybox=$(printf '%s\n' "$fetched" | sed -n 's/^BUSYBOX=//p')
-if [ ! -f "$kernel" ] || [ ! -x "$busybox" ]; then
-    say "FAIL: scripts/arm64/fetch-kernel gave no kernel or busybox: $fetched"
+modules=$(printf '%s\n' "$fetched" | sed -n 's/^MODULES=//p')
+if [ ! -f "$kernel" ] || [ ! -x "$busybox" ] || [ ! -d "$modules" ]; then
+    say "FAIL: scripts/arm64/fetch-kernel gave no kernel, modules or busybox: $fetched"
     exit 1
 fi
 say "kernel $kernel"
@@ -103,16 +104,53 @@ say "kernel $kernel"
 work=$(mktemp -d "${TMPDIR:-/tmp}/vmb-arm64.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-# The Linux guest of vmboard: says it is up, with how many CPUs, and powers off (PSCI).
-mkdir -p "$work/inner"
+# The Linux guest of vmboard: says it is up, with how many CPUs, and powers off (PSCI). Booted
+# with "vmb-virtio" on its command line (tests/arm64/linux-virtio.yaml), it first loads the
+# kernel's virtio drivers and exercises the devices the device tree describes: it reads sector
+# 0 of /dev/vda, writes a marker to sector 8 and syncs (inside.sh checks the image), reads
+# /dev/hwrng and writes to /dev/hvc0.
+mkdir -p "$work/inner/modules"
 cat >"$work/inner/init" <<'INIT'
 #!/bin/sh
 /bin/busybox mount -t proc proc /proc
 echo "VMB-INNER-UP cpus=$(/bin/busybox grep -c ^processor /proc/cpuinfo)"
+if /bin/busybox grep -qw vmb-virtio /proc/cmdline; then
+    /bin/busybox --install -s /bin
+    export PATH=/bin
+    mount -t sysfs sys /sys
+    mount -t devtmpfs dev /dev
+    for module in virtio_mmio virtio_blk virtio_console virtio-rng; do
+        insmod /modules/$module.ko || echo "VMB-VIRTIO-INSMOD-FAILED $module"
+    done
+    for i in $(seq 50); do
+        [ -b /dev/vda ] && [ -c /dev/hvc0 ] && [ -c /dev/hwrng ] && break
+        sleep 0.1
+    done
+    nodes=""
+    for node in /proc/device-tree/*@*; do
+        [ "$(tr -d '\000' <"$node/compatible" 2>/dev/null)" = "virtio,mmio" ] &&
+            nodes="$nodes ${node##*/}"
+    done
+    echo "VMB-VIRTIO-DT-NODES=$nodes"
+    echo "VMB-VIRTIO-IDS=$(cat /sys/bus/virtio/devices/*/device | tr '\n' ' ')"
+    echo "VMB-VIRTIO-VDA-SECTOR0=$(dd if=/dev/vda bs=512 count=1 2>/dev/null | head -c 24)"
+    echo "VMB-VIRTIO-VDA-SIZE=$(cat /sys/block/vda/size)"
+    printf 'VMB-GUEST-WROTE-SECTOR-8' | dd of=/dev/vda bs=512 seek=8 conv=sync 2>/dev/null &&
+        sync && echo "VMB-VIRTIO-VDA-WRITE=ok"
+    echo "VMB-VIRTIO-HWRNG-CURRENT=$(cat /sys/class/misc/hw_random/rng_current)"
+    echo "VMB-VIRTIO-HWRNG-BYTES=$(dd if=/dev/hwrng bs=32 count=2 2>/dev/null | wc -c)"
+    echo "VMB-HVC0-OUTPUT from the guest" >/dev/hvc0 && echo "VMB-VIRTIO-HVC0-WRITE=ok"
+    echo "VMB-VIRTIO-IRQS $(grep virtio /proc/interrupts | tr -s ' ' | tr '\n' ';')"
+fi
 /bin/busybox poweroff -f
 INIT
 chmod +x "$work/inner/init"
 mkdir -p "$work/outer/vmb/linux" "$work/outer/vmb/plugins" "$work/outer/vmb/guests"
+for module in drivers/virtio/virtio_mmio drivers/block/virtio_blk drivers/char/virtio_console \
+        drivers/char/hw_random/virtio-rng; do
+    cp "$modules/kernel/$module.ko" "$work/inner/modules/" ||
+        { say "FAIL: $module.ko is not in $modules"; exit 1; }
+done
 "$srcdir/scripts/arm64/make-initramfs" "$work/inner" "$busybox" "$work/outer/vmb/linux/initrd.img"
 
 # The outer VM: vmboard, its plugins and tests, the libraries they need, the Linux guest.
@@ -121,6 +159,7 @@ cp "$cross/vmboard" "$cross/tests/test-arm64-regs" "$stage/"
 cp "$cross"/plugins/*.so "$stage/plugins/"
 cp "$cross"/tests/guests/arm64/*.bin "$stage/guests/"
 cp "$srcdir/tests/arm64/guest.yaml" "$srcdir/tests/arm64/linux-16550.yaml" \
+    "$srcdir/tests/arm64/linux-virtio.yaml" \
     "$srcdir/boards/arm64-virt.yaml" "$stage/"
 cp "$srcdir/tests/arm64/inside.sh" "$stage/"
 cp "$kernel" "$stage/linux/Image" || { say "FAIL: staging the files for the VM"; exit 1; }
