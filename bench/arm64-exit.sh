@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The exit-cost benchmark (bench/bench-exit) on arm64, from an x86_64 host: cross-builds it
 # with vmboard, its plugins and its guest (target arm64-test-files, in the arm64 suite's cross
-# tree), boots the nested arm64 VM of tests/arm64/nested.sh and runs it there, then prints
-# its figures. The VM is QEMU TCG with KVM inside it: compare the columns with each other,
+# tree), boots the nested arm64 VM of tests/arm64/nested.sh (the steps both share are in
+# scripts/arm64/nested-lib.sh) and runs it there, then prints its figures. The VM is QEMU TCG with KVM inside it: compare the columns with each other,
 # not with figures from real arm64 hardware. Figures only: it never judges a time, and when
 # the tools are missing it says so and succeeds (`make bench` runs it as an extra).
 #
@@ -14,8 +14,8 @@
 set -u -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=bench/arm64-nested.sh
-. "$here/arm64-nested.sh"
+# shellcheck source=scripts/arm64/nested-lib.sh
+. "$here/../scripts/arm64/nested-lib.sh" || exit 1
 
 say() { echo "arm64 bench-exit: $*"; }
 
@@ -29,20 +29,16 @@ case $count in
 esac
 
 arm64_setup "$here/.." "${1:-.}" || exit 1
-missing=$(arm64_missing_tools)
-if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "installing $missing with scripts/arm64/install-deps"
-    "$arm64_srcdir/scripts/arm64/install-deps" >/dev/null 2>&1 || true
-    missing=$(arm64_missing_tools)
-fi
-if [ -n "$missing" ]; then
-    say "not run: missing $missing (scripts/arm64/install-deps installs them as root)"
+# A failed installation shows as what is still missing.
+arm64_install_tools /dev/null || true
+if [ -n "$arm64_missing" ]; then
+    say "not run: missing $arm64_missing (scripts/arm64/install-deps installs them as root)"
     exit 0
 fi
 
 say "cross-building in $arm64_cross"
-arm64_cross_build arm64-test-files || exit 1
-arm64_fetch || exit 1
+arm64_cross_build arm64-test-files || { say "$arm64_error"; exit 1; }
+arm64_fetch || { say "$arm64_error"; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vmb-arm64-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -55,7 +51,7 @@ if ! cp "$arm64_cross/vmboard" "$arm64_cross/bench/bench-exit" \
     exit 1
 fi
 arm64_add_libraries "$work/root" "$stage/vmboard" "$stage/bench-exit" "$stage"/plugins/*.so ||
-    exit 1
+    { say "$arm64_error"; exit 1; }
 
 # bench-exit runs from /vmb like `make bench` runs it from a build directory. Its output is
 # bracketed so the figures can be told from the kernel's console messages.

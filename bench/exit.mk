@@ -7,7 +7,8 @@ bench_bench_exit_SOURCES = bench/bench-exit.c
 bench_bench_exit_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
 bench_bench_exit_LDADD = $(GLIB_LIBS)
 CLEANFILES += bench/bench-exit
-dist_noinst_SCRIPTS += bench/arm64-exit.sh bench/arm64-nested.sh
+# bench/arm64-exit.sh sources scripts/arm64/nested-lib.sh, distributed by tests/arm64.mk.
+dist_noinst_SCRIPTS += bench/arm64-exit.sh
 
 if ARCH_ARM64
 # The ONE_REG ids of pc and x0 come from the backend's table, not typed again here; the

@@ -4,7 +4,8 @@
 #    tests/arm64/inside.sh;
 #  - on an x86_64 host: the ONE_REG id test against the arm64 uapi headers, and
 #    tests/arm64/nested.sh, which cross-builds vmboard for arm64, boots an arm64 VM with KVM
-#    under qemu-system-aarch64 and runs tests/arm64/inside.sh there.
+#    under qemu-system-aarch64 and runs tests/arm64/inside.sh there (with the steps it
+#    shares with bench/arm64-exit.sh in scripts/arm64/nested-lib.sh).
 
 arm64_guest_sources = tests/guests/arm64/hello.S tests/guests/arm64/unclaimed.S \
 	tests/guests/arm64/smp.S tests/guests/arm64/reset.S tests/guests/arm64/exit.S \
@@ -16,7 +17,8 @@ EXTRA_DIST += $(arm64_guest_sources) tests/guests/arm64/bench-exit.S tests/guest
 	tests/guests/arm64/defs.h tests/arm64/nested.sh tests/arm64/linux-virtio.yaml \
 	tests/arm64/inside.sh tests/arm64/guest.yaml tests/arm64/linux-16550.yaml \
 	tests/arm64/test-arm64-regs.c \
-	scripts/arm64/install-deps scripts/arm64/fetch-kernel scripts/arm64/make-initramfs
+	scripts/arm64/install-deps scripts/arm64/fetch-kernel scripts/arm64/make-initramfs \
+	scripts/arm64/nested-lib.sh
 
 # Linked at the start of arm64-virt RAM, where vmboard puts a flat image.
 ARM64_GUEST_FLAGS = -nostdlib -nostartfiles -static -no-pie -Wl,--build-id=none \

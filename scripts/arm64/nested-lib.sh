@@ -1,28 +1,33 @@
-#!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Shell functions for running cross-built vmboard files inside the nested arm64 VM that
-# tests/arm64/nested.sh boots (docs/arm64.md, "Tests"), for scripts other than the suite:
-# sourced by bench/arm64-exit.sh. They follow nested.sh step by step (same tools, same cross
-# tree in the cache, same QEMU machine) so both share one cross build; nested.sh can source
-# them once its own copy of these steps is folded in.
+# The steps shared by the scripts that run cross-built vmboard files inside a nested arm64 VM
+# on an x86_64 host (docs/arm64.md, "Tests"): tests/arm64/nested.sh (the suite) and
+# bench/arm64-exit.sh (the exit-cost benchmark). Sourced by both (bash), so they use the same
+# tools, the same cross tree in the cache and the same QEMU machine.
 #
 #   arm64_setup SRCDIR BUILDDIR       sets arm64_srcdir, arm64_builddir, arm64_cache, arm64_cross
 #   arm64_missing_tools               prints what is missing, nothing when all is there
+#   arm64_install_tools LOG           as root with apt-get, installs what is missing with
+#                                     scripts/arm64/install-deps (output to LOG); sets
+#                                     arm64_missing to what is still missing either way
 #   arm64_cross_build TARGET...       make TARGET... in the cross tree (configured on demand)
-#   arm64_fetch                       sets arm64_kernel and arm64_busybox
+#   arm64_fetch                       sets arm64_kernel, arm64_modules and arm64_busybox
 #   arm64_add_libraries ROOT FILE...  copies the arm64 shared libraries FILE... need into ROOT
 #   arm64_boot INITRAMFS LOG SECONDS  boots the VM with KVM at EL2; returns QEMU's status
-# Functions print what went wrong on stdout and return non-zero.
+# The caller defines say MESSAGE, used for progress. A function that fails prints the logs
+# that tell why, sets arm64_error to one line saying what failed and returns non-zero.
 
+# The arm64_* variables the functions set are for the caller.
+# shellcheck shell=bash disable=SC2034
 arm64_cross_host=aarch64-linux-gnu
 arm64_libdir=/usr/lib/aarch64-linux-gnu
 
 arm64_setup() {
-    arm64_srcdir=$(cd "$1" && pwd)
-    arm64_builddir=$(cd "$2" && pwd)
+    arm64_srcdir=$(cd "$1" && pwd) || return 1
+    arm64_builddir=$(cd "$2" && pwd) || return 1
     arm64_cache=${VMBOARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vmboard}
     export VMBOARD_CACHE=$arm64_cache
-    # The suite's tree for this build directory: one cross build serves both.
+    # One tree per build directory, in the cache so `make distcheck` leaves nothing behind and
+    # a second run only rebuilds what changed; the suite and the benchmark share it.
     arm64_cross=$arm64_cache/arm64/cross-$(printf '%s' "$arm64_builddir" | md5sum | cut -c1-12)
 }
 
@@ -39,12 +44,25 @@ arm64_missing_tools() {
     echo "${absent[@]}"
 }
 
+arm64_install_tools() {
+    local log=$1 status=0
+    arm64_missing=$(arm64_missing_tools)
+    if [ -n "$arm64_missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        say "installing $arm64_missing with scripts/arm64/install-deps"
+        "$arm64_srcdir/scripts/arm64/install-deps" >"$log" 2>&1 || status=$?
+        arm64_missing=$(arm64_missing_tools)
+    fi
+    [ $status = 0 ] || { arm64_error="installing the arm64 tools failed ($log)"; return 1; }
+}
+
 arm64_cross_build() {
     local src=$arm64_srcdir
     mkdir -p "$arm64_cross"
     if [ -f "$arm64_srcdir/config.status" ]; then
-        # A source tree configured in place cannot host a second build: build from a mirror
-        # of its sources (tar keeps mtimes, so make rebuilds only what changed).
+        # configure refuses a second build of a source tree that was configured in place (as
+        # the README does), so build from a mirror of its sources: tracked and untracked-but-
+        # not-ignored files plus what autoreconf generated. tar keeps mtimes: make rebuilds
+        # only what changed.
         src=$arm64_cross/src
         mkdir -p "$src"
         (cd "$arm64_srcdir" &&
@@ -53,9 +71,12 @@ arm64_cross_build() {
                       ! -name config.status ! -name Makefile ! -name config.h \
                       ! -path './tests/*.trs'; \
               printf '%s\n' configure Makefile.in aclocal.m4 config.h.in; \
-              find build-aux m4 -type f; } | sort -u | tar -cf - -T -) |
+              find build-aux m4 -type f; } | sort -u |
+            # git lists files deleted but not yet committed: copy only what exists.
+            while IFS= read -r file; do [ -e "$file" ] && printf '%s\n' "$file"; done |
+            tar -cf - -T -) |
             (cd "$src" && tar -xf -) ||
-            { echo "copying the sources for the cross build failed"; return 1; }
+            { arm64_error="copying the sources for the cross build failed"; return 1; }
     fi
     if [ ! -f "$arm64_cross/Makefile" ] ||
         [ "$src/configure" -nt "$arm64_cross/config.status" ]; then
@@ -64,21 +85,22 @@ arm64_cross_build() {
                 "$src/configure" --host=$arm64_cross_host --enable-werror -q) \
             >"$arm64_cross/configure.log" 2>&1 ||
             { cat "$arm64_cross/configure.log"
-              echo "configure --host=$arm64_cross_host failed"; return 1; }
+              arm64_error="configure --host=$arm64_cross_host failed"; return 1; }
     fi
     make -C "$arm64_cross" -j2 "$@" >"$arm64_cross/make.log" 2>&1 ||
         { tail -n 40 "$arm64_cross/make.log"
-          echo "the arm64 cross build failed ($arm64_cross/make.log)"; return 1; }
+          arm64_error="the arm64 cross build failed ($arm64_cross/make.log)"; return 1; }
 }
 
 arm64_fetch() {
     local fetched
     fetched=$("$arm64_srcdir/scripts/arm64/fetch-kernel") ||
-        { echo "fetching the arm64 kernel failed"; return 1; }
+        { arm64_error="fetching the arm64 kernel failed"; return 1; }
     arm64_kernel=$(printf '%s\n' "$fetched" | sed -n 's/^KERNEL=//p')
     arm64_busybox=$(printf '%s\n' "$fetched" | sed -n 's/^BUSYBOX=//p')
-    if [ ! -f "$arm64_kernel" ] || [ ! -x "$arm64_busybox" ]; then
-        echo "scripts/arm64/fetch-kernel gave no kernel or busybox: $fetched"
+    arm64_modules=$(printf '%s\n' "$fetched" | sed -n 's/^MODULES=//p')
+    if [ ! -f "$arm64_kernel" ] || [ ! -x "$arm64_busybox" ] || [ ! -d "$arm64_modules" ]; then
+        arm64_error="scripts/arm64/fetch-kernel gave no kernel, modules or busybox: $fetched"
         return 1
     fi
 }
@@ -93,7 +115,7 @@ arm64_add_libraries() {
     mkdir -p "$root/lib/$arm64_cross_host"
     cp -L $arm64_libdir/ld-linux-aarch64.so.1 "$root/lib/" 2>/dev/null ||
         cp -L /usr/$arm64_cross_host/lib/ld-linux-aarch64.so.1 "$root/lib/" ||
-        { echo "no arm64 dynamic loader"; return 1; }
+        { arm64_error="no arm64 dynamic loader"; return 1; }
     while [ ${#pending[@]} -gt 0 ]; do
         file=${pending[0]}
         pending=("${pending[@]:1}")
@@ -105,7 +127,7 @@ arm64_add_libraries() {
             for dir in $arm64_libdir /lib/$arm64_cross_host /usr/$arm64_cross_host/lib; do
                 if [ -e "$dir/$lib" ]; then found=$dir/$lib; break; fi
             done
-            [ -n "$found" ] || { echo "no arm64 $lib for $file"; return 1; }
+            [ -n "$found" ] || { arm64_error="no arm64 $lib for $file"; return 1; }
             cp -L "$found" "$root/lib/$arm64_cross_host/$lib"
             pending+=("$root/lib/$arm64_cross_host/$lib")
         done
