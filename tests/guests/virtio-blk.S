@@ -9,8 +9,10 @@
  *      level-triggered, vector 0x30) whose handler reads InterruptStatus, acknowledges it and
  *      ends the interrupt at the local APIC; it checks each sector holds a value i < WRITES
  *      with i % 64 == sector.
- * A completion may beat the driver to its HLT; then its interrupt stays pending until the next
- * STI. Each HLT (a "sleep") ends only by an interrupt, so a lost interrupt hangs the guest.
+ * Each read waits, in HLT, until its request is used AND an interrupt has arrived since it
+ * was submitted, so every read sleeps at least once whatever the timing (a completion that
+ * beats the driver leaves its interrupt pending, taken at the next STI). Each HLT (a "sleep")
+ * ends only by an interrupt, so a lost interrupt hangs the guest.
  * It prints "virtio-blk: W writes, R reads, I interrupts, S sleeps" and exits through
  * debug-exit (status 33), or prints what failed and exits with status 35.
  */
@@ -128,12 +130,15 @@ read_loop:
         mov     %rax, HEADER + 8
         movq    $-1, DATA
         movw    $3, DESC + 28           /* data is device-writable */
+        mov     interrupts(%rip), %r13  /* this read's interrupt comes after this count */
         call    submit
 1:      cli
         movzwl  USED + 2, %eax
         cmp     %ax, expected_used(%rip)
-        je      2f
-        incq    sleeps(%rip)
+        jne     3f
+        cmp     interrupts(%rip), %r13
+        jne     2f                      /* completed, and an interrupt came since submit */
+3:      incq    sleeps(%rip)
         sti
         hlt                             /* sti's shadow: no interrupt slips in before hlt */
         jmp     1b
