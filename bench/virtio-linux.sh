@@ -20,36 +20,22 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=$(cd "$here/.." && pwd)
 build=$(cd "${1:-.}" && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/vmboard-virtio-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+x86_scripts=$top_srcdir/scripts/x86
+. "$x86_scripts/nested-lib.sh"
+nested_workdir virtio-bench
 
-missing=
-for pair in qemu-system-x86_64:qemu-system-x86 fio:fio iperf3:iperf3 cpio:cpio; do
-    command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
-done
-if [ -n "$missing" ] && [ "$(id -u)" = 0 ]; then
-    echo "virtio-linux bench: installing$missing"
-    # shellcheck disable=SC2086
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing \
-        >"$work/apt.log" 2>&1 || true
-fi
+nested_install "virtio-linux bench" qemu-system-x86_64:qemu-system-x86 fio:fio iperf3:iperf3 \
+    cpio:cpio || true
 command -v qemu-system-x86_64 >/dev/null 2>&1 ||
     { echo "virtio-linux bench: qemu-system-x86_64 is needed for the outer VM"; exit 0; }
 
-eval "$("$top_srcdir/scripts/x86/fetch-linux")"
+nested_fetch_linux "virtio-linux bench"
 
-unpack() { # unpack MODULE-PATH OUTPUT
-    case $1 in
-    *.xz) xz -dc "$1" > "$2" ;;
-    *.zst) zstd -qdc "$1" > "$2" ;;
-    *) cp "$1" "$2" ;;
-    esac
-}
 # Host binaries with their libraries at the same paths, for the guest's initramfs.
 with_libraries() { # with_libraries BINARY...: prints FILE=PATH pairs
     for binary in "$@"; do
         printf '%s=%s ' "$binary" "${binary#/}"
-        ldd "$binary" | awk '/=> \// {print $3} /^[[:space:]]+\/[^ ]*\/ld-linux/ {print $1}' |
+        nested_host_libraries "$binary" |
             while read -r library; do printf '%s=%s ' "$library" "${library#/}"; done
     done
 }
@@ -57,7 +43,7 @@ with_libraries() { # with_libraries BINARY...: prints FILE=PATH pairs
 extra=
 for module in virtio_ring virtio virtio_mmio virtio_blk failover net_failover virtio_net \
         virtio-rng; do
-    unpack "$(find "$LINUX_MODULES/kernel" -name "$module.ko*" | head -n 1)" "$work/$module.ko"
+    nested_module "$module" "$work/$module.ko"
     extra="$extra $work/$module.ko=modules/$module.ko"
 done
 tools=
@@ -67,33 +53,24 @@ done
 # shellcheck disable=SC2086
 [ -z "$tools" ] || extra="$extra $(with_libraries $tools)"
 # shellcheck disable=SC2086
-"$top_srcdir/scripts/x86/make-initramfs" "$work/guest.gz" "$BUSYBOX" \
+"$x86_scripts/make-initramfs" "$work/guest.gz" "$BUSYBOX" \
     "$here/virtio-linux-init.sh" $extra
 
-unpack "$(find "$LINUX_MODULES/kernel" -name 'tun.ko*' | head -n 1)" "$work/tun.ko"
+nested_module tun "$work/tun.ko"
 files="$work/guest.gz=guest.gz $work/tun.ko=tun.ko"
 if command -v iperf3 >/dev/null 2>&1; then
-    files="$files $(command -v iperf3)=iperf3"
-    for library in $(ldd "$(command -v iperf3)" | awk '/=> \// {print $3}'); do
-        case ${library##*/} in libc.so.*) ;; *) files="$files $library=lib/${library##*/}" ;; esac
-    done
+    files="$files $(command -v iperf3)=iperf3 $(nested_libraries lib "$(command -v iperf3)")"
 fi
 qemu=$(command -v qemu-system-x86_64)
-files="$files $qemu=qemu/qemu-system-x86_64"
-for library in $(ldd "$qemu" | awk '/=> \// {print $3}'); do
-    case ${library##*/} in libc.so.*) ;; *) files="$files $library=qemu/${library##*/}" ;; esac
-done
+files="$files $qemu=qemu/qemu-system-x86_64 $(nested_libraries qemu "$qemu")"
 for rom in /usr/share/qemu/bios-microvm.bin /usr/share/qemu/qboot.rom \
         /usr/share/qemu/linuxboot_dma.bin /usr/share/qemu/kvmvapic.bin \
         /usr/share/qemu/pvh.bin; do
     [ -f "$rom" ] && files="$files $rom=qemu/${rom##*/}"
 done
 
-log=$work/console.log
 # shellcheck disable=SC2086
-"$top_srcdir/scripts/x86/nested-run" --build "$build" --timeout 2400 \
-    "$here/virtio-linux-outer.sh" $files </dev/null >"$log" 2>&1 || true
-tr -d '\r' < "$log" > "$log.txt"
+nested_boot "$build" 2400 "$here/virtio-linux-outer.sh" $files || true
 
 section() {
     sed -n "/^VMB-VMM-BEGIN $1\$/,/^VMB-VMM-END $1\$/p" "$log.txt"

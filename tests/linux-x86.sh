@@ -11,48 +11,15 @@
 set -u
 
 srcdir=${VMB_TEST_SRCDIR:-$(cd "$(dirname "$0")" && pwd)}
-top_srcdir=$(cd "$srcdir/.." && pwd)
-vmboard=${VMBOARD:-./vmboard}
-build=$(cd "$(dirname "$vmboard")" && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/vmboard-linux-x86.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+x86_scripts=$(cd "$srcdir/../scripts/x86" && pwd)
+. "$x86_scripts/nested-lib.sh"
+nested_test_setup linux-x86
 
-# What the nested run needs; installed here when we are root (scripts/install-deps lists them).
-need="qemu-system-x86_64:qemu-system-x86 cpio:cpio lz4:lz4 apt-get:apt"
-missing=
-for pair in $need; do
-    command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
-done
-if [ -n "$missing" ] && [ "$(id -u)" = 0 ]; then
-    echo "linux-x86: installing$missing"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing \
-        >"$work/apt.log" 2>&1 ||
-        { apt-get update -q >/dev/null 2>&1 &&
-          DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-              $missing >"$work/apt.log" 2>&1; }
-fi
-if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
-    echo "linux-x86: qemu-system-x86_64 is not available (apt-get install qemu-system-x86)"
-    [ "${CI:-}" = true ] && { echo "0 passed, 1 failed"; exit 1; }
-    exit 77
-fi
+nested_install linux-x86 qemu-system-x86_64:qemu-system-x86 cpio:cpio lz4:lz4 apt-get:apt
+nested_require linux-x86 qemu-system-x86_64:qemu-system-x86
 
-passed=0
-failed=0
-check() { # check DESCRIPTION COMMAND...
-    description=$1
-    shift
-    if "$@"; then
-        echo "ok - $description"
-        passed=$((passed + 1))
-    else
-        echo "not ok - $description"
-        failed=$((failed + 1))
-    fi
-}
-
-eval "$("$top_srcdir/scripts/x86/fetch-linux")" || { echo "linux-x86: cannot fetch Debian's kernel"; exit 1; }
-"$top_srcdir/scripts/x86/make-initramfs" "$work/guest.gz" "$BUSYBOX" "$srcdir/linux-x86-init.sh" ||
+nested_fetch_linux linux-x86
+"$x86_scripts/make-initramfs" "$work/guest.gz" "$BUSYBOX" "$srcdir/linux-x86-init.sh" ||
     exit 1
 
 # The PVH case boots the uncompressed vmlinux inside the same bzImage: its payload (at
@@ -74,12 +41,8 @@ else
     rm -f "$work/vmlinux"
 fi
 
-log=$work/console.log
 # shellcheck disable=SC2086
-"$top_srcdir/scripts/x86/nested-run" --build "$build" --timeout 900 \
-    "$srcdir/linux-x86-outer.sh" $files </dev/null >"$log" 2>&1
-nested_status=$?
-tr -d '\r' < "$log" > "$log.txt"
+nested_boot "$build" 900 "$srcdir/linux-x86-outer.sh" $files
 check "the outer VM ran the cases (nested-run status $nested_status)" [ "$nested_status" = 0 ]
 
 # The console between a case's markers.
@@ -115,9 +78,4 @@ if [ -f "$work/vmlinux" ]; then
     check "pvh: poweroff -f ends vmboard with status 0" [ "$(case_status pvh)" = 0 ]
 fi
 
-if [ "$failed" != 0 ] || [ -n "${VMB_TEST_VERBOSE:-}" ]; then
-    echo "---- outer VM console ----"
-    cat "$log.txt"
-fi
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+check_summary

@@ -158,6 +158,32 @@ static void blk_guest(struct guest *g, struct test_machine *m, uint64_t features
     guest_start(g, features, 1, 128);
 }
 
+/* A machine with one virtio-blk device on a fresh image (make_image; extra: more YAML keys or
+ * NULL) and the guest attached to it, not yet initialised. */
+static struct test_machine *blk_machine_new(struct guest *g, char **image, const char *extra)
+{
+    struct test_machine *m = machine_new();
+    *image = make_image(m, "disk.img");
+    start_blk(m, *image, extra);
+    guest_attach(g, m, BLK_BASE, BLK_IRQ);
+    return m;
+}
+
+/* The same with the device initialised as blk_guest does. */
+static struct test_machine *blk_machine_started(struct guest *g, char **image, const char *extra,
+                                                uint64_t features)
+{
+    struct test_machine *m = blk_machine_new(g, image, extra);
+    guest_start(g, features, 1, 128);
+    return m;
+}
+
+static void blk_machine_free(struct test_machine *m, char *image)
+{
+    g_free(image);
+    machine_free(m);
+}
+
 #define ALL_BLK_FEATURES                                                                           \
     (FBIT(BLK_F_FLUSH) | FBIT(BLK_F_DISCARD) | FBIT(BLK_F_WRITE_ZEROES) | FBIT(BLK_F_BLK_SIZE) |   \
      FBIT(F_EVENT_IDX) | FBIT(F_INDIRECT_DESC))
@@ -212,18 +238,15 @@ START_TEST(transport_identity_registers)
     /* Beyond the config space: reads 0, no crash. */
     ck_assert_uint_eq(config_read32(&g, 0x100 - 4), 0);
     g_free(yaml);
-    g_free(image);
-    machine_free(m);
+    blk_machine_free(m, image);
 }
 END_TEST
 
 START_TEST(transport_feature_negotiation)
 {
-    struct test_machine *m = machine_new();
-    char *image = make_image(m, "disk.img");
-    start_blk(m, image, NULL);
     struct guest g;
-    guest_attach(&g, m, BLK_BASE, BLK_IRQ);
+    char *image;
+    struct test_machine *m = blk_machine_new(&g, &image, NULL);
 
     /* A legacy driver (no VIRTIO_F_VERSION_1) finds FEATURES_OK refused. */
     uint32_t status = guest_negotiate(&g, FBIT(BLK_F_FLUSH));
@@ -251,18 +274,15 @@ START_TEST(transport_feature_negotiation)
     /* Clearing status bits without a reset is ignored. */
     reg_write(&g, VQ_REG_STATUS, ST_ACKNOWLEDGE);
     ck_assert_uint_eq(reg_read(&g, VQ_REG_STATUS), ST_ACKNOWLEDGE | ST_DRIVER | ST_FEATURES_OK);
-    g_free(image);
-    machine_free(m);
+    blk_machine_free(m, image);
 }
 END_TEST
 
 START_TEST(transport_queue_setup_rules)
 {
-    struct test_machine *m = machine_new();
-    char *image = make_image(m, "disk.img");
-    start_blk(m, image, NULL);
     struct guest g;
-    guest_attach(&g, m, BLK_BASE, BLK_IRQ);
+    char *image;
+    struct test_machine *m = blk_machine_new(&g, &image, NULL);
 
     /* QueueReady before FEATURES_OK: ignored. */
     reg_write(&g, VQ_REG_STATUS, ST_ACKNOWLEDGE | ST_DRIVER);
@@ -298,18 +318,15 @@ START_TEST(transport_queue_setup_rules)
     reg_write(&g, VQ_REG_QUEUE_DESC_LOW, 0xfffff000);
     reg_write(&g, VQ_REG_QUEUE_READY, 0); /* disabling is allowed */
     ck_assert_uint_eq(reg_read(&g, VQ_REG_QUEUE_READY), 0);
-    g_free(image);
-    machine_free(m);
+    blk_machine_free(m, image);
 }
 END_TEST
 
 START_TEST(transport_reset_clears_everything)
 {
-    struct test_machine *m = machine_new();
-    char *image = make_image(m, "disk.img");
-    start_blk(m, image, NULL);
     struct guest g;
-    blk_guest(&g, m, ALL_BLK_FEATURES);
+    char *image;
+    struct test_machine *m = blk_machine_started(&g, &image, NULL, ALL_BLK_FEATURES);
 
     uint64_t data = guest_alloc(&g, SECTOR, SECTOR);
     ck_assert_uint_eq(blk_do(&g, T_IN, 0, data, SECTOR, NULL), S_OK);
@@ -332,8 +349,7 @@ START_TEST(transport_reset_clears_everything)
     uint8_t expect[SECTOR * 2];
     fill_pattern(expect, sizeof(expect), 1);
     ck_assert_mem_eq(gpa_ptr(&g, data), expect + SECTOR, SECTOR);
-    g_free(image);
-    machine_free(m);
+    blk_machine_free(m, image);
 }
 END_TEST
 
@@ -341,11 +357,9 @@ END_TEST
  * interrupt status is not acknowledged. */
 START_TEST(transport_interrupt_level_through_irqfd)
 {
-    struct test_machine *m = machine_new();
-    char *image = make_image(m, "disk.img");
-    start_blk(m, image, NULL);
     struct guest g;
-    blk_guest(&g, m, ALL_BLK_FEATURES);
+    char *image;
+    struct test_machine *m = blk_machine_started(&g, &image, NULL, ALL_BLK_FEATURES);
 
     uint64_t data = guest_alloc(&g, SECTOR, SECTOR);
     ck_assert_int_eq(irq_level(m->vm, BLK_IRQ), 0);
@@ -365,19 +379,17 @@ START_TEST(transport_interrupt_level_through_irqfd)
     ck_assert(guest_wait_irq(&g, 0, WAIT_MS));
     g_usleep(20000);
     ck_assert_int_eq(irq_level(m->vm, BLK_IRQ), 0);
-    g_free(image);
-    machine_free(m);
+    blk_machine_free(m, image);
 }
 END_TEST
 
 /* Without irqfd the device drives the line itself: up at completion, down at acknowledge. */
 START_TEST(transport_interrupt_level_without_irqfd)
 {
-    struct test_machine *m = machine_new();
-    char *image = make_image(m, "disk.img");
-    start_blk(m, image, "    irqfd: false\n    ioeventfd: false\n");
     struct guest g;
-    blk_guest(&g, m, ALL_BLK_FEATURES);
+    char *image;
+    struct test_machine *m = blk_machine_started(
+        &g, &image, "    irqfd: false\n    ioeventfd: false\n", ALL_BLK_FEATURES);
 
     uint64_t data = guest_alloc(&g, SECTOR, SECTOR);
     ck_assert_uint_eq(blk_do(&g, T_IN, 0, data, SECTOR, NULL), S_OK);
@@ -385,18 +397,16 @@ START_TEST(transport_interrupt_level_without_irqfd)
     ck_assert_uint_eq(reg_read(&g, VQ_REG_INTERRUPT_STATUS), 1);
     reg_write(&g, VQ_REG_INTERRUPT_ACK, 1);
     ck_assert_int_eq(irq_level(m->vm, BLK_IRQ), 0);
-    g_free(image);
-    machine_free(m);
+    blk_machine_free(m, image);
 }
 END_TEST
 
 START_TEST(transport_event_index)
 {
-    struct test_machine *m = machine_new();
-    char *image = make_image(m, "disk.img");
-    start_blk(m, image, "    irqfd: false\n");
     struct guest g;
-    blk_guest(&g, m, ALL_BLK_FEATURES);
+    char *image;
+    struct test_machine *m =
+        blk_machine_started(&g, &image, "    irqfd: false\n", ALL_BLK_FEATURES);
     ck_assert(g.features & FBIT(F_EVENT_IDX));
     uint64_t data = guest_alloc(&g, SECTOR, SECTOR);
 
@@ -421,18 +431,17 @@ START_TEST(transport_event_index)
     ck_assert_uint_eq(blk_do(&g, T_IN, 0, data, SECTOR, NULL), S_OK);
     ck_assert(guest_wait_irq(&g, 1, WAIT_MS));
     ck_assert_uint_eq(reg_read(&g, VQ_REG_INTERRUPT_STATUS), 1);
-    g_free(image);
-    machine_free(m);
+    blk_machine_free(m, image);
 }
 END_TEST
 
 START_TEST(transport_no_interrupt_flag)
 {
-    struct test_machine *m = machine_new();
-    char *image = make_image(m, "disk.img");
-    start_blk(m, image, "    irqfd: false\n");
     struct guest g;
-    blk_guest(&g, m, FBIT(BLK_F_FLUSH)); /* no event index: flags are used */
+    char *image;
+    /* No event index: the flags are used. */
+    struct test_machine *m =
+        blk_machine_started(&g, &image, "    irqfd: false\n", FBIT(BLK_F_FLUSH));
     uint64_t data = guest_alloc(&g, SECTOR, SECTOR);
 
     guest_set_avail_flags(&g, 0, 1); /* VIRTQ_AVAIL_F_NO_INTERRUPT */
@@ -443,18 +452,15 @@ START_TEST(transport_no_interrupt_flag)
     guest_set_avail_flags(&g, 0, 0);
     ck_assert_uint_eq(blk_do(&g, T_IN, 0, data, SECTOR, NULL), S_OK);
     ck_assert(guest_wait_irq(&g, 1, WAIT_MS));
-    g_free(image);
-    machine_free(m);
+    blk_machine_free(m, image);
 }
 END_TEST
 
 START_TEST(transport_notify_before_driver_ok)
 {
-    struct test_machine *m = machine_new();
-    char *image = make_image(m, "disk.img");
-    start_blk(m, image, NULL);
     struct guest g;
-    guest_attach(&g, m, BLK_BASE, BLK_IRQ);
+    char *image;
+    struct test_machine *m = blk_machine_new(&g, &image, NULL);
     ck_assert(guest_negotiate(&g, FBIT(F_VERSION_1)) & ST_FEATURES_OK);
     ck_assert(guest_setup_queue(&g, 0, 16));
 
@@ -504,8 +510,7 @@ START_TEST(transport_notify_before_driver_ok)
     uint64_t data = guest_alloc(&g, SECTOR, SECTOR);
     ck_assert_uint_eq(blk_do(&g, T_IN, 0, data, SECTOR, NULL), S_OK);
     ck_assert_mem_eq(gpa_ptr(&g, data), expect, SECTOR);
-    g_free(image);
-    machine_free(m);
+    blk_machine_free(m, image);
 }
 END_TEST
 
@@ -530,13 +535,21 @@ static uint64_t eventfd_count(int fd)
     return count;
 }
 
-START_TEST(host_ioeventfd_matching)
+/* A virtio-rng device without the transport's own eventfds, so the test owns the notify
+ * register and the interrupt line. */
+static struct test_machine *rng_machine_without_eventfds(vmb_device **dev)
 {
     struct test_machine *m = machine_new();
-    /* Without the transport's own eventfds, so the test owns the notify register. */
     machine_start(m, "  - {type: virtio-rng, id: rng0, mmio: 0xd0001000, irq: 6, "
                      "ioeventfd: false, irqfd: false}\n");
-    vmb_device *dev = find_device(m, "rng0");
+    *dev = find_device(m, "rng0");
+    return m;
+}
+
+START_TEST(host_ioeventfd_matching)
+{
+    vmb_device *dev;
+    struct test_machine *m = rng_machine_without_eventfds(&dev);
     const struct vmb_host *host = &device_host_api;
     int fd = eventfd(0, EFD_NONBLOCK);
     uint64_t notify = RNG_BASE + VQ_REG_QUEUE_NOTIFY;
@@ -596,10 +609,8 @@ static bool wait_level(struct test_machine *m, unsigned line, int level)
 
 START_TEST(host_irqfd_edge_and_level)
 {
-    struct test_machine *m = machine_new();
-    machine_start(m, "  - {type: virtio-rng, id: rng0, mmio: 0xd0001000, irq: 6, "
-                     "ioeventfd: false, irqfd: false}\n");
-    vmb_device *dev = find_device(m, "rng0");
+    vmb_device *dev;
+    struct test_machine *m = rng_machine_without_eventfds(&dev);
     const struct vmb_host *host = &device_host_api;
     int trigger = eventfd(0, EFD_NONBLOCK), resample = eventfd(0, EFD_NONBLOCK);
     uint64_t one = 1;
@@ -638,11 +649,9 @@ END_TEST
 
 START_TEST(blk_write_then_read)
 {
-    struct test_machine *m = machine_new();
-    char *image = make_image(m, "disk.img");
-    start_blk(m, image, NULL);
     struct guest g;
-    blk_guest(&g, m, ALL_BLK_FEATURES);
+    char *image;
+    struct test_machine *m = blk_machine_started(&g, &image, NULL, ALL_BLK_FEATURES);
 
     uint32_t len = 8 * SECTOR;
     uint64_t out = guest_alloc(&g, len, SECTOR);
@@ -681,18 +690,16 @@ START_TEST(blk_write_then_read)
     fill_pattern(all, IMAGE_SECTORS * SECTOR, 1);
     ck_assert_mem_eq(gpa_ptr(&g, r.data), all + (IMAGE_SECTORS - 1) * SECTOR, SECTOR);
     g_free(all);
-    g_free(image);
-    machine_free(m);
+    blk_machine_free(m, image);
 }
 END_TEST
 
 START_TEST(blk_many_requests_in_flight)
 {
-    struct test_machine *m = machine_new();
-    char *image = make_image(m, "disk.img");
-    start_blk(m, image, "    io-threads: 8\n");
     struct guest g;
-    blk_guest(&g, m, ALL_BLK_FEATURES);
+    char *image;
+    struct test_machine *m =
+        blk_machine_started(&g, &image, "    io-threads: 8\n", ALL_BLK_FEATURES);
 
     /* 100 writes of 4 KiB published at once, one notification; each through an indirect
      * table, as Linux sends them, so they fit in the 128-entry ring. */
@@ -721,18 +728,16 @@ START_TEST(blk_many_requests_in_flight)
         ck_assert_mem_eq(file + (size_t)i * LEN, gpa_ptr(&g, reqs[i].data), LEN);
     }
     g_free(file);
-    g_free(image);
-    machine_free(m);
+    blk_machine_free(m, image);
 }
 END_TEST
 
 START_TEST(blk_flush_and_get_id)
 {
-    struct test_machine *m = machine_new();
-    char *image = make_image(m, "disk.img");
-    start_blk(m, image, "    serial: VMB-SERIAL-0001\n");
     struct guest g;
-    blk_guest(&g, m, ALL_BLK_FEATURES);
+    char *image;
+    struct test_machine *m =
+        blk_machine_started(&g, &image, "    serial: VMB-SERIAL-0001\n", ALL_BLK_FEATURES);
     ck_assert(g.features & FBIT(BLK_F_FLUSH));
 
     uint64_t data = guest_alloc(&g, SECTOR, SECTOR);
@@ -748,14 +753,10 @@ START_TEST(blk_flush_and_get_id)
     ck_assert_uint_eq(u.len, 21);
     char expect[20] = "VMB-SERIAL-0001"; /* zero padded */
     ck_assert_mem_eq(gpa_ptr(&g, id), expect, 20);
-    g_free(image);
-    machine_free(m);
+    blk_machine_free(m, image);
 
     /* Default serial: the device id; a serial too long is refused at start. */
-    m = machine_new();
-    image = make_image(m, "disk.img");
-    start_blk(m, image, NULL);
-    blk_guest(&g, m, ALL_BLK_FEATURES);
+    m = blk_machine_started(&g, &image, NULL, ALL_BLK_FEATURES);
     id = guest_alloc(&g, 20, 1);
     ck_assert_uint_eq(blk_do(&g, T_GET_ID, 0, id, 20, NULL), S_OK);
     ck_assert_str_eq((char *)gpa_ptr(&g, id), "disk0");
@@ -769,8 +770,7 @@ START_TEST(blk_flush_and_get_id)
     ck_assert_contains(error, "longer than 20 bytes");
     g_free(error);
     g_free(yaml);
-    g_free(image);
-    machine_free(m);
+    blk_machine_free(m, image);
 }
 END_TEST
 
@@ -804,8 +804,7 @@ START_TEST(blk_readonly_refuses_writes)
     /* Still a working device: no reset needed. */
     ck_assert_uint_eq(reg_read(&g, VQ_REG_STATUS) & ST_NEEDS_RESET, 0);
     g_free(file);
-    g_free(image);
-    machine_free(m);
+    blk_machine_free(m, image);
 }
 END_TEST
 
@@ -830,11 +829,9 @@ static bool all_zero(const uint8_t *p, size_t len)
 
 START_TEST(blk_discard_and_write_zeroes)
 {
-    struct test_machine *m = machine_new();
-    char *image = make_image(m, "disk.img");
-    start_blk(m, image, NULL);
     struct guest g;
-    blk_guest(&g, m, ALL_BLK_FEATURES);
+    char *image;
+    struct test_machine *m = blk_machine_started(&g, &image, NULL, ALL_BLK_FEATURES);
     ck_assert(g.features & FBIT(BLK_F_DISCARD));
     ck_assert(g.features & FBIT(BLK_F_WRITE_ZEROES));
     struct stat before;
@@ -877,18 +874,15 @@ START_TEST(blk_discard_and_write_zeroes)
     ck_assert_mem_eq(file, expect, 8 * SECTOR);
     g_free(expect);
     g_free(file);
-    g_free(image);
-    machine_free(m);
+    blk_machine_free(m, image);
 }
 END_TEST
 
 START_TEST(blk_bad_requests_complete_with_errors)
 {
-    struct test_machine *m = machine_new();
-    char *image = make_image(m, "disk.img");
-    start_blk(m, image, NULL);
     struct guest g;
-    blk_guest(&g, m, ALL_BLK_FEATURES);
+    char *image;
+    struct test_machine *m = blk_machine_started(&g, &image, NULL, ALL_BLK_FEATURES);
     uint64_t data = guest_alloc(&g, 2 * SECTOR, SECTOR);
 
     /* Past the end, straddling the end, sector numbers that overflow. */
@@ -910,18 +904,16 @@ START_TEST(blk_bad_requests_complete_with_errors)
     ck_assert_uint_eq(reg_read(&g, VQ_REG_STATUS) & ST_NEEDS_RESET, 0);
     g_free(expect);
     g_free(file);
-    g_free(image);
-    machine_free(m);
+    blk_machine_free(m, image);
 }
 END_TEST
 
 START_TEST(blk_direct_io)
 {
-    struct test_machine *m = machine_new();
-    char *image = make_image(m, "disk.img");
-    start_blk(m, image, "    direct: true\n");
     struct guest g;
-    blk_guest(&g, m, ALL_BLK_FEATURES);
+    char *image;
+    struct test_machine *m =
+        blk_machine_started(&g, &image, "    direct: true\n", ALL_BLK_FEATURES);
     uint32_t block = config_read32(&g, 20);
     ck_assert(block == 512 || block == 4096);
 
@@ -939,8 +931,7 @@ START_TEST(blk_direct_io)
     g_free(file);
     if (block > SECTOR) /* requests off the block size fail rather than corrupt */
         ck_assert_uint_eq(blk_do(&g, T_IN, 1, in, SECTOR, NULL), S_IOERR);
-    g_free(image);
-    machine_free(m);
+    blk_machine_free(m, image);
 }
 END_TEST
 
@@ -983,10 +974,7 @@ END_TEST
 /* Start a blk device with a 16-entry queue; the test then breaks the rules. */
 static struct test_machine *hostile_start(struct guest *g, char **image)
 {
-    struct test_machine *m = machine_new();
-    *image = make_image(m, "disk.img");
-    start_blk(m, *image, NULL);
-    guest_attach(g, m, BLK_BASE, BLK_IRQ);
+    struct test_machine *m = blk_machine_new(g, image, NULL);
     guest_start(g, ALL_BLK_FEATURES, 1, 16);
     return m;
 }
@@ -1150,8 +1138,7 @@ START_TEST(hostile_chains_need_reset)
     }
     guest_kick(&g, 0);
     expect_needs_reset(&g, image, hostile_names[which]);
-    g_free(image);
-    machine_free(m);
+    blk_machine_free(m, image);
 }
 END_TEST
 
@@ -1208,8 +1195,7 @@ START_TEST(hostile_random_registers_and_rings)
     guest_start(&g, ALL_BLK_FEATURES, 1, 16);
     uint64_t data = guest_alloc(&g, SECTOR, SECTOR);
     ck_assert_uint_eq(blk_do(&g, T_IN, 0, data, SECTOR, NULL), S_OK);
-    g_free(image);
-    machine_free(m);
+    blk_machine_free(m, image);
 }
 END_TEST
 

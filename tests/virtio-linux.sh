@@ -15,64 +15,27 @@
 set -u
 
 srcdir=${VMB_TEST_SRCDIR:-$(cd "$(dirname "$0")" && pwd)}
-top_srcdir=$(cd "$srcdir/.." && pwd)
-vmboard=${VMBOARD:-./vmboard}
-build=$(cd "$(dirname "$vmboard")" && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/vmboard-virtio-linux.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+x86_scripts=$(cd "$srcdir/../scripts/x86" && pwd)
+. "$x86_scripts/nested-lib.sh"
+nested_test_setup virtio-linux
 
-need="qemu-system-x86_64:qemu-system-x86 cpio:cpio mkfs.ext4:e2fsprogs debugfs:e2fsprogs apt-get:apt"
-missing=
-for pair in $need; do
-    command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
-done
-if [ -n "$missing" ] && [ "$(id -u)" = 0 ]; then
-    echo "virtio-linux: installing$missing"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing \
-        >"$work/apt.log" 2>&1 ||
-        { apt-get update -q >/dev/null 2>&1 &&
-          DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-              $missing >"$work/apt.log" 2>&1; }
-fi
-for tool in qemu-system-x86_64 mkfs.ext4 debugfs; do
-    if ! command -v $tool >/dev/null 2>&1; then
-        echo "virtio-linux: $tool is not available"
-        [ "${CI:-}" = true ] && { echo "0 passed, 1 failed"; exit 1; }
-        exit 77
-    fi
-done
+nested_install virtio-linux qemu-system-x86_64:qemu-system-x86 cpio:cpio mkfs.ext4:e2fsprogs \
+    debugfs:e2fsprogs apt-get:apt
+nested_require virtio-linux qemu-system-x86_64:qemu-system-x86 mkfs.ext4:e2fsprogs \
+    debugfs:e2fsprogs
 
-passed=0
-failed=0
-check() { # check DESCRIPTION COMMAND...
-    description=$1
-    shift
-    if "$@"; then
-        echo "ok - $description"
-        passed=$((passed + 1))
-    else
-        echo "not ok - $description"
-        failed=$((failed + 1))
-    fi
-}
-
-eval "$("$top_srcdir/scripts/x86/fetch-linux")" || { echo "virtio-linux: cannot fetch Debian's kernel"; exit 1; }
+nested_fetch_linux virtio-linux
 
 # The guest: busybox, the init script and the virtio modules of the same kernel.
 modules=
 for module in virtio_ring virtio virtio_mmio virtio_blk failover net_failover virtio_net \
         virtio_console virtio-rng; do
-    found=$(find "$LINUX_MODULES/kernel" -name "$module.ko*" | head -n 1)
-    [ -n "$found" ] || { echo "virtio-linux: $module is not in $LINUX_MODULES"; exit 1; }
-    case $found in
-    *.xz) xz -dc "$found" > "$work/$module.ko" ;;
-    *.zst) zstd -qdc "$found" > "$work/$module.ko" ;;
-    *) cp "$found" "$work/$module.ko" ;;
-    esac
+    nested_module "$module" "$work/$module.ko" ||
+        { echo "virtio-linux: $module is not in $LINUX_MODULES"; exit 1; }
     modules="$modules $work/$module.ko=modules/$module.ko"
 done
 # shellcheck disable=SC2086
-"$top_srcdir/scripts/x86/make-initramfs" "$work/guest.gz" "$BUSYBOX" "$srcdir/virtio-linux-init.sh" \
+"$x86_scripts/make-initramfs" "$work/guest.gz" "$BUSYBOX" "$srcdir/virtio-linux-init.sh" \
     $modules || exit 1
 
 # The disks: ext4 made here, one writable and empty, one read-only with a file on it.
@@ -82,32 +45,18 @@ mkfs.ext4 -q -F -L vmb-rw "$work/disk.img" 32M || exit 1
 mkfs.ext4 -q -F -L vmb-ro -d "$work/ro-content" "$work/ro.img" 8M || exit 1
 
 # What the outer VM needs besides vmboard: the TAP driver, and debugfs with its libraries.
-tun=$(find "$LINUX_MODULES/kernel" -name 'tun.ko*' | head -n 1)
-case $tun in
-*.xz) xz -dc "$tun" > "$work/tun.ko" ;;
-*.zst) zstd -qdc "$tun" > "$work/tun.ko" ;;
-*) cp "$tun" "$work/tun.ko" ;;
-esac
+nested_module tun "$work/tun.ko"
 debugfs=$(command -v debugfs)
 e2fsck=$(command -v e2fsck)
 files="$work/guest.gz=guest.gz $work/disk.img=disk.img $work/ro.img=ro.img"
 files="$files $work/tun.ko=tun.ko $debugfs=debugfs $e2fsck=e2fsck"
-for library in $(ldd "$debugfs" "$e2fsck" | awk '/=> \// {print $3}' | sort -u); do
-    case ${library##*/} in
-    libc.so.*) ;; # the outer VM has vmboard's
-    *) files="$files $library=lib/${library##*/}" ;;
-    esac
-done
+files="$files $(nested_libraries lib "$debugfs" "$e2fsck")"
 
 marker=VMB-$(od -An -tx4 -N8 /dev/urandom | tr -d ' \n')
 echo "$marker" > "$work/marker"
 files="$files $work/marker=marker"
-log=$work/console.log
 # shellcheck disable=SC2086
-"$top_srcdir/scripts/x86/nested-run" --build "$build" --timeout 1200 \
-    "$srcdir/virtio-linux-outer.sh" $files </dev/null >"$log" 2>&1
-nested_status=$?
-tr -d '\r' < "$log" > "$log.txt"
+nested_boot "$build" 1200 "$srcdir/virtio-linux-outer.sh" $files
 check "the outer VM ran the cases (nested-run status $nested_status)" [ "$nested_status" = 0 ]
 
 section() {
@@ -158,9 +107,4 @@ check "kill: vmboard was killed (SIGKILL)" has kill "VMB-CASE-STATUS=137"
 check "kill: the image checks clean after journal replay (e2fsck)" fsck_ok kill
 check "kill: the synced file is in the image (debugfs)" has kill "VMB-DEBUGFS killed.txt=$marker"
 
-if [ "$failed" != 0 ] || [ -n "${VMB_TEST_VERBOSE:-}" ]; then
-    echo "---- outer VM console ----"
-    cat "$log.txt"
-fi
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+check_summary
