@@ -631,11 +631,6 @@ static int blk_realize(void *opaque)
     return virtio_realize(vdev);
 }
 
-static void blk_reset(void *opaque)
-{
-    virtio_machine_reset(opaque);
-}
-
 static void blk_destroy(void *opaque)
 {
     struct virtio_dev *vdev = opaque;
@@ -674,6 +669,6 @@ const struct vmb_device_type virtio_blk_type = {
     .fw = &virtio_mmio_fw,
     .create = blk_create,
     .realize = blk_realize,
-    .reset = blk_reset,
+    .reset = virtio_machine_reset,
     .destroy = blk_destroy,
 };

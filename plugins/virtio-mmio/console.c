@@ -198,11 +198,6 @@ static int console_realize(void *opaque)
     return virtio_realize(vdev);
 }
 
-static void console_reset(void *opaque)
-{
-    virtio_machine_reset(opaque);
-}
-
 static void console_destroy(void *opaque)
 {
     struct virtio_dev *vdev = opaque;
@@ -228,6 +223,6 @@ const struct vmb_device_type virtio_console_type = {
     .fw = &virtio_mmio_fw,
     .create = console_create,
     .realize = console_realize,
-    .reset = console_reset,
+    .reset = virtio_machine_reset,
     .destroy = console_destroy,
 };

@@ -456,11 +456,6 @@ static int net_realize(void *opaque)
     return virtio_realize(vdev);
 }
 
-static void net_reset(void *opaque)
-{
-    virtio_machine_reset(opaque);
-}
-
 static void net_destroy(void *opaque)
 {
     struct virtio_dev *vdev = opaque;
@@ -487,6 +482,6 @@ const struct vmb_device_type virtio_net_type = {
     .fw = &virtio_mmio_fw,
     .create = net_create,
     .realize = net_realize,
-    .reset = net_reset,
+    .reset = virtio_machine_reset,
     .destroy = net_destroy,
 };

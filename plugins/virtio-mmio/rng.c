@@ -100,11 +100,6 @@ static int rng_realize(void *opaque)
     return virtio_realize(opaque);
 }
 
-static void rng_reset(void *opaque)
-{
-    virtio_machine_reset(opaque);
-}
-
 static void rng_destroy(void *opaque)
 {
     struct virtio_dev *vdev = opaque;
@@ -126,6 +121,6 @@ const struct vmb_device_type virtio_rng_type = {
     .fw = &virtio_mmio_fw,
     .create = rng_create,
     .realize = rng_realize,
-    .reset = rng_reset,
+    .reset = virtio_machine_reset,
     .destroy = rng_destroy,
 };

@@ -176,8 +176,10 @@ static void device_reset_locked(struct virtio_dev *vdev)
         vdev->ops->reset(vdev);
 }
 
-void virtio_machine_reset(struct virtio_dev *vdev)
+void virtio_machine_reset(void *opaque)
 {
+    struct virtio_dev *vdev = opaque;
+
     pthread_mutex_lock(&vdev->lock);
     device_reset_locked(vdev);
     pthread_mutex_unlock(&vdev->lock);

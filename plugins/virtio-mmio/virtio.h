@@ -168,8 +168,8 @@ struct virtio_dev *virtio_create(vmb_device *dev, const struct vmb_host *host,
                                  size_t device_size);
 /* realize: map the window, eventfds, interrupt, worker thread. 0 or -errno. */
 int virtio_realize(struct virtio_dev *vdev);
-/* reset (machine reset): as if the driver wrote 0 to Status. */
-void virtio_machine_reset(struct virtio_dev *vdev);
+/* reset (machine reset): as if the driver wrote 0 to Status. Every type's reset callback. */
+void virtio_machine_reset(void *opaque);
 /* destroy, first half: stop the worker thread and unbind eventfds (the device then stops
  * its own threads); second half: free. */
 void virtio_stop(struct virtio_dev *vdev);
