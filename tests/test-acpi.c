@@ -28,11 +28,8 @@
 #include "loop.h"
 #include "memory.h"
 #include "plugin.h"
+#include "test-machine.h"
 #include "vm.h"
-
-#define ck_assert_contains(haystack, needle)                                                       \
-    ck_assert_msg((haystack) && strstr((haystack), (needle)), "'%s' not found in '%s'", (needle),  \
-                  (haystack) ? (haystack) : "(null)")
 
 /* ---- byte helpers ------------------------------------------------------------------------- */
 
@@ -335,24 +332,15 @@ static const struct vmb_plugin test_plugin = {
 
 static struct plugin_registry *registry;
 
+static const char *const platform_types[] = {"uart-16550", "rtc-cmos", "i8042", "acpi-power", NULL};
+
 static void load_plugins(void)
 {
-    const char *path = g_getenv("VMBOARD_PLUGIN_PATH");
-    ck_assert_msg(path != NULL, "VMBOARD_PLUGIN_PATH is not set: run through `make check`");
-    char **dirs = g_strsplit(path, ":", -1);
-    GPtrArray *errors = g_ptr_array_new_with_free_func(g_free);
     GError *error = NULL;
 
-    registry = plugin_registry_new();
-    plugin_registry_load_dirs(registry, (const char *const *)dirs, errors);
-    static const char *const ours[] = {"uart-16550", "rtc-cmos", "i8042", "acpi-power"};
-    for (size_t i = 0; i < G_N_ELEMENTS(ours); i++)
-        ck_assert_msg(plugin_registry_find(registry, ours[i]) != NULL, "type %s not found in %s",
-                      ours[i], path);
+    registry = test_plugins_load(platform_types);
     ck_assert_msg(plugin_registry_add(registry, &test_plugin, "test-acpi.c", &error), "%s",
                   error ? error->message : "");
-    g_ptr_array_unref(errors);
-    g_strfreev(dirs);
 }
 
 static void unload_plugins(void)
@@ -874,20 +862,6 @@ END_TEST
 /* ---- vmboard dump acpi ------------------------------------------------------------------------
  */
 
-static void remove_tree(const char *dir)
-{
-    GDir *d = g_dir_open(dir, 0, NULL);
-    const char *name;
-    while (d && (name = g_dir_read_name(d))) {
-        char *path = g_build_filename(dir, name, NULL);
-        g_remove(path);
-        g_free(path);
-    }
-    if (d)
-        g_dir_close(d);
-    g_rmdir(dir);
-}
-
 static int run(char **argv, const char *cwd, char **out, char **err)
 {
     GError *error = NULL;
@@ -1001,51 +975,27 @@ END_TEST
 
 /* ---- platform devices through the host API ------------------------------------------------ */
 
-struct machine {
-    struct board *board;
-    struct vm *vm;
+static const struct test_machine_config platform_machine = {
+    .board = "name: acpi-test\n"
+             "arch: x86_64\n"
+             "cpus: 1\n"
+             "memory: 16M\n",
+    .types = platform_types,
+    .deterministic = true, /* timers run when the test advances time */
 };
 
-/* A VM without KVM whose loop is deterministic: timers run when the test advances time. */
-static struct machine *machine_start(const char *devices)
+static struct test_machine *platform_start(const char *devices)
 {
-    struct machine *m = g_new0(struct machine, 1);
-    GError *error = NULL;
-
-    load_plugins();
-    m->board = make_board("x86_64", 1, "16M", devices);
-    m->vm = vm_new(m->board, &error);
-    ck_assert_msg(m->vm != NULL, "%s", error ? error->message : "");
-    loop_set_deterministic(m->vm->loop);
-    ck_assert_msg(vm_setup_plain_ram(m->vm, &error), "%s", error ? error->message : "");
-    ck_assert_msg(devices_create(m->vm, &error), "%s", error ? error->message : "");
-    devices_reset(m->vm);
+    struct test_machine *m = machine_new(&platform_machine);
+    machine_start(m, devices);
     return m;
-}
-
-static void machine_free(struct machine *m)
-{
-    vm_free(m->vm);
-    board_free(m->board);
-    unload_plugins();
-    g_free(m);
-}
-
-static uint8_t in8(struct machine *m, uint16_t port)
-{
-    return (uint8_t)bus_read(m->vm->pio, port, 1);
-}
-
-static void out8(struct machine *m, uint16_t port, uint8_t value)
-{
-    bus_write(m->vm->pio, port, value, 1);
 }
 
 static const char power_board[] = "  - type: acpi-power\n    id: power\n    pio: 0x600\n";
 
 START_TEST(acpi_power_off_exits_zero)
 {
-    struct machine *m = machine_start(power_board);
+    struct test_machine *m = platform_start(power_board);
 
     out8(m, 0x600, 5 << 2); /* SLP_TYP without SLP_EN: nothing yet */
     ck_assert_int_eq(vm_stop_reason(m->vm), VM_RUNNING);
@@ -1061,7 +1011,7 @@ END_TEST
 
 START_TEST(acpi_power_other_sleep_states_wake_at_once)
 {
-    struct machine *m = machine_start(power_board);
+    struct test_machine *m = platform_start(power_board);
 
     ck_assert_uint_eq(in8(m, 0x601), 0);
     out8(m, 0x600, (3 << 2) | 0x20); /* S3 was never declared */
@@ -1078,7 +1028,7 @@ END_TEST
 
 START_TEST(acpi_power_reset_register)
 {
-    struct machine *m = machine_start(power_board);
+    struct test_machine *m = platform_start(power_board);
 
     out8(m, 0x602, 0x06); /* not the FADT's reset value */
     ck_assert_int_eq(vm_stop_reason(m->vm), VM_RUNNING);
@@ -1093,7 +1043,7 @@ END_TEST
 static const char kbc_board[] = "  - type: i8042\n    id: kbc\n    pio: 0x60\n    irq: 1\n";
 
 /* Read the data port once the status says a byte is there. */
-static uint8_t kbc_read_data(struct machine *m)
+static uint8_t kbc_read_data(struct test_machine *m)
 {
     ck_assert_msg(in8(m, 0x64) & 0x01, "output buffer empty");
     return in8(m, 0x60);
@@ -1101,7 +1051,7 @@ static uint8_t kbc_read_data(struct machine *m)
 
 START_TEST(i8042_controller_answers)
 {
-    struct machine *m = machine_start(kbc_board);
+    struct test_machine *m = platform_start(kbc_board);
 
     ck_assert_uint_eq(in8(m, 0x64), 0x14);        /* unlocked, system flag, nothing to read */
     out8(m, 0x64, 0x20);                          /* read the command byte */
@@ -1165,7 +1115,7 @@ END_TEST
 
 START_TEST(i8042_reset_pulse)
 {
-    struct machine *m = machine_start(kbc_board);
+    struct test_machine *m = platform_start(kbc_board);
 
     /* What Linux's reboot does: wait for an empty input buffer, then 0xfe. */
     ck_assert_uint_eq(in8(m, 0x64) & 0x02, 0);
@@ -1174,7 +1124,7 @@ START_TEST(i8042_reset_pulse)
     ck_assert_int_eq(m->vm->exit_status, 0);
     machine_free(m);
 
-    m = machine_start(kbc_board);
+    m = platform_start(kbc_board);
     out8(m, 0x64, 0xd1); /* output port with the reset line low */
     out8(m, 0x60, 0x02);
     ck_assert_int_eq(vm_stop_reason(m->vm), VM_STOP_RESET);
@@ -1184,13 +1134,13 @@ END_TEST
 
 static const char rtc_board[] = "  - type: rtc-cmos\n    id: rtc\n    pio: 0x70\n    irq: 8\n";
 
-static uint8_t cmos_read(struct machine *m, uint8_t index)
+static uint8_t cmos_read(struct test_machine *m, uint8_t index)
 {
     out8(m, 0x70, index);
     return in8(m, 0x71);
 }
 
-static void cmos_write(struct machine *m, uint8_t index, uint8_t value)
+static void cmos_write(struct test_machine *m, uint8_t index, uint8_t value)
 {
     out8(m, 0x70, index);
     out8(m, 0x71, value);
@@ -1203,7 +1153,7 @@ static unsigned from_bcd(uint8_t value)
 }
 
 /* The clock as seconds since 1970 (the registers in BCD, 24-hour mode). */
-static int64_t rtc_seconds(struct machine *m)
+static int64_t rtc_seconds(struct test_machine *m)
 {
     GDateTime *time = g_date_time_new_utc(
         (gint)(from_bcd(cmos_read(m, 0x32)) * 100 + from_bcd(cmos_read(m, 0x09))),
@@ -1216,7 +1166,7 @@ static int64_t rtc_seconds(struct machine *m)
     return seconds;
 }
 
-static void advance(struct machine *m, uint64_t ns)
+static void advance(struct test_machine *m, uint64_t ns)
 {
     ck_assert(loop_advance(m->vm->loop, ns));
 }
@@ -1224,7 +1174,7 @@ static void advance(struct machine *m, uint64_t ns)
 START_TEST(rtc_reads_the_host_time)
 {
     int64_t before = (int64_t)time(NULL);
-    struct machine *m = machine_start(rtc_board);
+    struct test_machine *m = platform_start(rtc_board);
 
     ck_assert_uint_eq(cmos_read(m, 0x0a) & 0x7f, 0x26); /* 32.768 kHz, 1024 Hz rate */
     ck_assert_uint_eq(cmos_read(m, 0x0b), 0x02);        /* 24-hour, BCD */
@@ -1257,7 +1207,7 @@ END_TEST
 
 START_TEST(rtc_guest_sets_the_clock)
 {
-    struct machine *m = machine_start(rtc_board);
+    struct test_machine *m = platform_start(rtc_board);
 
     /* Linux's way: divider held in reset and SET, write the fields, release. */
     uint8_t a = cmos_read(m, 0x0a);
@@ -1319,7 +1269,7 @@ END_TEST
 
 START_TEST(rtc_nvram_and_update_in_progress)
 {
-    struct machine *m = machine_start(rtc_board);
+    struct test_machine *m = platform_start(rtc_board);
 
     for (unsigned i = 0x0e; i < 0x80; i++) {
         if (i != 0x32)
@@ -1365,7 +1315,7 @@ END_TEST
 
 START_TEST(rtc_interrupts)
 {
-    struct machine *m = machine_start(rtc_board);
+    struct test_machine *m = platform_start(rtc_board);
 
     /* Flags are set whether enabled or not; only enabled ones raise the line. */
     advance(m, 1100 * 1000000ull);
@@ -1456,9 +1406,5 @@ static Suite *acpi_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(acpi_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(acpi_suite());
 }

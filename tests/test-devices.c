@@ -30,147 +30,27 @@
 #include "loop.h"
 #include "memory.h"
 #include "plugin.h"
+#include "test-machine.h"
 #include "vm.h"
 
-#define ck_assert_contains(haystack, needle)                                                       \
-    ck_assert_msg((haystack) && strstr((haystack), (needle)), "'%s' not found in '%s'", (needle),  \
-                  (haystack) ? (haystack) : "(null)")
+/* ---- machine ---------------------------------------------------------------------------- */
 
-/* ---- harness ---------------------------------------------------------------------------- */
+static const char *const device_types[] = {"uart-16550", "debug-exit", "fw-cfg", NULL};
 
-struct harness {
-    char *dir; /* temporary: board file, kernel, console files, fw-cfg files */
-    struct plugin_registry *registry;
-    struct board *board;
-    struct vm *vm;
+static const struct test_machine_config devices_machine_config = {
+    .board = "name: devtest\n"
+             "arch: x86_64\n"
+             "cpus: 3\n"
+             "memory: 16M\n"
+             "boot:\n"
+             "  kernel: kernel.bin\n"
+             "  cmdline: console=ttyS0 root=/dev/vda\n",
+    .types = device_types,
 };
 
-static struct plugin_registry *load_plugins(void)
+static struct test_machine *devices_machine_new(void)
 {
-    const char *path = g_getenv("VMBOARD_PLUGIN_PATH");
-    ck_assert_msg(path != NULL, "VMBOARD_PLUGIN_PATH is not set: run through `make check`");
-
-    char **dirs = g_strsplit(path, ":", -1);
-    GPtrArray *errors = g_ptr_array_new_with_free_func(g_free);
-    struct plugin_registry *registry = plugin_registry_new();
-    plugin_registry_load_dirs(registry, (const char *const *)dirs, errors);
-    /* Other plugins in the directory are not ours to judge; ours must be there. */
-    static const char *const ours[] = {"uart-16550", "debug-exit", "fw-cfg"};
-    for (size_t i = 0; i < G_N_ELEMENTS(ours); i++)
-        ck_assert_msg(plugin_registry_find(registry, ours[i]) != NULL,
-                      "type %s not found in %s (%s)", ours[i], path,
-                      errors->len ? (char *)errors->pdata[0] : "no load errors");
-    g_ptr_array_unref(errors);
-    g_strfreev(dirs);
-    return registry;
-}
-
-static struct harness *harness_new(void)
-{
-    struct harness *h = g_new0(struct harness, 1);
-    GError *error = NULL;
-
-    h->dir = g_dir_make_tmp("vmb-devices-XXXXXX", &error);
-    ck_assert_msg(h->dir != NULL, "%s", error ? error->message : "");
-    char *kernel = g_build_filename(h->dir, "kernel.bin", NULL);
-    ck_assert(g_file_set_contents(kernel, "\xf4", 1, NULL));
-    g_free(kernel);
-    h->registry = load_plugins();
-    return h;
-}
-
-/* A path in the harness directory; the harness keeps the string. */
-static const char *harness_path(struct harness *h, const char *name)
-{
-    static char path[4096];
-    g_snprintf(path, sizeof(path), "%s/%s", h->dir, name);
-    return path;
-}
-
-static char *board_text(const char *devices)
-{
-    return g_strdup_printf("name: devtest\n"
-                           "arch: x86_64\n"
-                           "cpus: 3\n"
-                           "memory: 16M\n"
-                           "boot:\n"
-                           "  kernel: kernel.bin\n"
-                           "  cmdline: console=ttyS0 root=/dev/vda\n"
-                           "devices:\n"
-                           "%s",
-                           devices);
-}
-
-/* Board, VM with plain RAM, devices created. Returns NULL and the error when creation fails. */
-static char *harness_try_start(struct harness *h, const char *devices)
-{
-    GPtrArray *diags = g_ptr_array_new_with_free_func(g_free);
-    char *text = board_text(devices);
-    char *board_path = g_build_filename(h->dir, "board.yaml", NULL);
-    GError *error = NULL;
-    char *message = NULL;
-
-    h->board = board_load_from_string(board_path, text, diags);
-    ck_assert_msg(h->board != NULL, "%s", diags->len ? (char *)diags->pdata[0] : "");
-    ck_assert_msg(board_validate(h->board, h->registry, diags), "%s",
-                  diags->len ? (char *)diags->pdata[0] : "");
-    h->vm = vm_new(h->board, &error);
-    ck_assert_msg(h->vm != NULL, "%s", error ? error->message : "");
-    ck_assert_msg(vm_setup_plain_ram(h->vm, &error), "%s", error ? error->message : "");
-    if (!devices_create(h->vm, &error)) {
-        message = g_strdup(error->message);
-        g_error_free(error);
-    } else {
-        devices_reset(h->vm);
-    }
-    g_free(board_path);
-    g_free(text);
-    g_ptr_array_unref(diags);
-    return message;
-}
-
-static void harness_start(struct harness *h, const char *devices)
-{
-    char *message = harness_try_start(h, devices);
-    ck_assert_msg(message == NULL, "devices_create failed: %s", message);
-}
-
-static void harness_start_io_thread(struct harness *h)
-{
-    GError *error = NULL;
-    ck_assert_msg(loop_start(h->vm->loop, &error), "%s", error ? error->message : "");
-}
-
-/* Destroy the machine: consoles flush their output here. */
-static void harness_stop(struct harness *h)
-{
-    vm_free(h->vm);
-    h->vm = NULL;
-}
-
-static void remove_tree(const char *dir)
-{
-    GDir *d = g_dir_open(dir, 0, NULL);
-    const char *name;
-    while (d && (name = g_dir_read_name(d))) {
-        char *path = g_build_filename(dir, name, NULL);
-        g_remove(path);
-        g_free(path);
-    }
-    if (d)
-        g_dir_close(d);
-    g_rmdir(dir);
-}
-
-static void harness_free(struct harness *h)
-{
-    if (h->vm)
-        harness_stop(h);
-    board_free(h->board);
-    plugin_registry_free(h->registry);
-    remove_tree(h->dir);
-    g_free(h->dir);
-    g_free(h);
+    return machine_new(&devices_machine_config);
 }
 
 static char *read_file(const char *path, gsize *len)
@@ -179,6 +59,15 @@ static char *read_file(const char *path, gsize *len)
     GError *error = NULL;
     ck_assert_msg(g_file_get_contents(path, &contents, len, &error), "%s",
                   error ? error->message : "");
+    return contents;
+}
+
+/* A file the machine wrote into its directory. */
+static char *read_output(struct test_machine *h, const char *name, gsize *len)
+{
+    char *path = machine_path(h, name);
+    char *contents = read_file(path, len);
+    g_free(path);
     return contents;
 }
 
@@ -202,17 +91,17 @@ enum {
 #define COM1     0x3f8
 #define COM1_IRQ 4
 
-static uint8_t uart_in(struct harness *h, unsigned reg)
+static uint8_t uart_in(struct test_machine *h, unsigned reg)
 {
-    return (uint8_t)bus_read(h->vm->pio, COM1 + reg, 1);
+    return in8(h, (uint16_t)(COM1 + reg));
 }
 
-static void uart_out(struct harness *h, unsigned reg, uint8_t value)
+static void uart_out(struct test_machine *h, unsigned reg, uint8_t value)
 {
-    bus_write(h->vm->pio, COM1 + reg, value, 1);
+    out8(h, (uint16_t)(COM1 + reg), value);
 }
 
-static void start_com1(struct harness *h, const char *console)
+static void start_com1(struct test_machine *h, const char *console)
 {
     char *devices = g_strdup_printf("  - type: uart-16550\n"
                                     "    id: uart0\n"
@@ -220,19 +109,19 @@ static void start_com1(struct harness *h, const char *console)
                                     "    irq: 4\n"
                                     "    console: %s\n",
                                     console);
-    harness_start(h, devices);
+    machine_start(h, devices);
     g_free(devices);
 }
 
-static void start_com1_file(struct harness *h)
+static void start_com1_file(struct test_machine *h)
 {
-    char *console = g_strdup_printf("file:%s", harness_path(h, "com1.out"));
+    char *console = g_strdup_printf("file:%s/com1.out", h->dir);
     start_com1(h, console);
     g_free(console);
 }
 
 /* Collect received bytes until `want` arrived or two seconds passed. */
-static size_t uart_receive(struct harness *h, uint8_t *buf, size_t want)
+static size_t uart_receive(struct test_machine *h, uint8_t *buf, size_t want)
 {
     size_t got = 0;
     for (int waited = 0; got < want && waited < 2000;) {
@@ -250,7 +139,7 @@ static size_t uart_receive(struct harness *h, uint8_t *buf, size_t want)
 
 START_TEST(uart_divisor_latch_round_trip)
 {
-    struct harness *h = harness_new();
+    struct test_machine *h = devices_machine_new();
     start_com1_file(h);
 
     uart_out(h, LCR, 0x80); /* DLAB */
@@ -270,26 +159,26 @@ START_TEST(uart_divisor_latch_round_trip)
     ck_assert_uint_eq(uart_in(h, DLL), 0x0c);
     uart_out(h, LCR, 0x03);
     ck_assert_uint_eq(uart_in(h, IER), 0x05); /* and IER kept its own */
-    harness_free(h);
+    machine_free(h);
 }
 END_TEST
 
 START_TEST(uart_scratch_register)
 {
-    struct harness *h = harness_new();
+    struct test_machine *h = devices_machine_new();
     start_com1_file(h);
     ck_assert_uint_eq(uart_in(h, SCR), 0x00);
     uart_out(h, SCR, 0x5a);
     ck_assert_uint_eq(uart_in(h, SCR), 0x5a);
     uart_out(h, SCR, 0xa5);
     ck_assert_uint_eq(uart_in(h, SCR), 0xa5);
-    harness_free(h);
+    machine_free(h);
 }
 END_TEST
 
 START_TEST(uart_transmit_reaches_console_file)
 {
-    struct harness *h = harness_new();
+    struct test_machine *h = devices_machine_new();
     start_com1_file(h);
 
     ck_assert_uint_eq(uart_in(h, LSR), 0x60); /* THRE | TEMT, nothing received */
@@ -301,22 +190,22 @@ START_TEST(uart_transmit_reaches_console_file)
     }
     for (unsigned byte = 0; byte < 256; byte++)
         uart_out(h, THR, (uint8_t)byte);
-    harness_stop(h);
+    machine_stop(h);
 
     gsize len;
-    char *out = read_file(harness_path(h, "com1.out"), &len);
+    char *out = read_output(h, "com1.out", &len);
     ck_assert_uint_eq(len, strlen(hello) + 256);
     ck_assert_mem_eq(out, hello, strlen(hello));
     for (unsigned byte = 0; byte < 256; byte++)
         ck_assert_uint_eq((uint8_t)out[strlen(hello) + byte], byte);
     g_free(out);
-    harness_free(h);
+    machine_free(h);
 }
 END_TEST
 
 START_TEST(uart_thre_interrupt_semantics)
 {
-    struct harness *h = harness_new();
+    struct test_machine *h = devices_machine_new();
     start_com1_file(h);
 
     uart_out(h, MCR, 0x08); /* OUT2: the PC's interrupt enable */
@@ -341,13 +230,13 @@ START_TEST(uart_thre_interrupt_semantics)
     uart_out(h, IER, 0x00);
     ck_assert_uint_eq(uart_in(h, IIR), 0x01);
     ck_assert_int_eq(irq_level(h->vm, COM1_IRQ), 0);
-    harness_free(h);
+    machine_free(h);
 }
 END_TEST
 
 START_TEST(uart_iir_priorities)
 {
-    struct harness *h = harness_new();
+    struct test_machine *h = devices_machine_new();
     start_com1_file(h);
 
     uart_out(h, FCR, 0x07); /* FIFOs on, both reset, trigger 1 */
@@ -369,7 +258,7 @@ START_TEST(uart_iir_priorities)
     ck_assert_uint_eq(uart_in(h, MSR) & 0x0f, 0x03); /* delta CTS and delta DSR */
     ck_assert_uint_eq(uart_in(h, IIR), 0xc1);
     ck_assert_int_eq(irq_level(h->vm, COM1_IRQ), 0);
-    harness_free(h);
+    machine_free(h);
 }
 END_TEST
 
@@ -379,7 +268,7 @@ START_TEST(uart_rx_trigger_levels)
         uint8_t fcr;
         unsigned level;
     } triggers[] = {{0x01, 1}, {0x41, 4}, {0x81, 8}, {0xc1, 14}};
-    struct harness *h = harness_new();
+    struct test_machine *h = devices_machine_new();
     start_com1_file(h);
     uart_out(h, MCR, 0x18);
     uart_out(h, IER, 0x01);
@@ -399,13 +288,13 @@ START_TEST(uart_rx_trigger_levels)
                       "trigger %u: interrupt still pending below the level", triggers[t].level);
         ck_assert_int_eq(irq_level(h->vm, COM1_IRQ), 0);
     }
-    harness_free(h);
+    machine_free(h);
 }
 END_TEST
 
 START_TEST(uart_fifo_reset_and_disable)
 {
-    struct harness *h = harness_new();
+    struct test_machine *h = devices_machine_new();
     start_com1_file(h);
     uart_out(h, FCR, 0x01);
     uart_out(h, MCR, 0x10);
@@ -426,13 +315,13 @@ START_TEST(uart_fifo_reset_and_disable)
     ck_assert_uint_eq(uart_in(h, LSR), 0x63);
     ck_assert_uint_eq(uart_in(h, RBR), 'b');
     ck_assert_uint_eq(uart_in(h, LSR), 0x60);
-    harness_free(h);
+    machine_free(h);
 }
 END_TEST
 
 START_TEST(uart_loopback_modem_lines)
 {
-    struct harness *h = harness_new();
+    struct test_machine *h = devices_machine_new();
     start_com1_file(h);
 
     /* Out of loopback the console is a ready peer: CTS, DSR, DCD. */
@@ -455,20 +344,20 @@ START_TEST(uart_loopback_modem_lines)
     uart_out(h, MCR, 0x00);
     uart_out(h, THR, 'T');
     ck_assert_uint_eq(uart_in(h, LSR) & 0x01, 0x00);
-    harness_stop(h);
+    machine_stop(h);
 
     gsize len;
-    char *out = read_file(harness_path(h, "com1.out"), &len);
+    char *out = read_output(h, "com1.out", &len);
     ck_assert_uint_eq(len, 1);
     ck_assert_int_eq(out[0], 'T');
     g_free(out);
-    harness_free(h);
+    machine_free(h);
 }
 END_TEST
 
 START_TEST(uart_irq_line_follows_ier_and_out2)
 {
-    struct harness *h = harness_new();
+    struct test_machine *h = devices_machine_new();
     start_com1_file(h);
 
     uart_out(h, IER, 0x02); /* THRE pending and enabled, but OUT2 is low */
@@ -487,21 +376,21 @@ START_TEST(uart_irq_line_follows_ier_and_out2)
     ck_assert_int_eq(irq_level(h->vm, COM1_IRQ), 1);
     uint64_t raises = irq_raise_count(h->vm, COM1_IRQ);
     ck_assert_uint_eq(raises, 3);
-    harness_free(h);
+    machine_free(h);
 }
 END_TEST
 
 START_TEST(uart_mmio_reg_shift)
 {
-    struct harness *h = harness_new();
+    struct test_machine *h = devices_machine_new();
     char *devices = g_strdup_printf("  - type: uart-16550\n"
                                     "    id: uart0\n"
                                     "    mmio: 0x9000000\n"
                                     "    irq: 5\n"
                                     "    reg-shift: 2\n"
-                                    "    console: file:%s\n",
-                                    harness_path(h, "mmio.out"));
-    harness_start(h, devices);
+                                    "    console: file:%s/mmio.out\n",
+                                    h->dir);
+    machine_start(h, devices);
     g_free(devices);
     const uint64_t base = 0x9000000;
 
@@ -516,50 +405,44 @@ START_TEST(uart_mmio_reg_shift)
     ck_assert_int_eq(irq_level(h->vm, 5), 0);
     bus_write(h->vm->mmio, base, 'M', 4);
     bus_write(h->vm->mmio, base, 'Q', 1);
-    harness_stop(h);
+    machine_stop(h);
 
     gsize len;
-    char *out = read_file(harness_path(h, "mmio.out"), &len);
+    char *out = read_output(h, "mmio.out", &len);
     ck_assert_uint_eq(len, 2);
     ck_assert_mem_eq(out, "MQ", 2);
     g_free(out);
-    harness_free(h);
+    machine_free(h);
 }
 END_TEST
 
 START_TEST(uart_bad_properties)
 {
-    struct harness *h = harness_new();
-    char *error = harness_try_start(h, "  - type: uart-16550\n"
-                                       "    id: uart0\n"
-                                       "    pio: 0x3f8\n"
-                                       "    console: telnet:4444\n");
-    ck_assert_contains(error, "device 'uart0'");
-    ck_assert_contains(error, "console 'telnet:4444' is not stdio, file:PATH or none");
-    g_free(error);
-    harness_stop(h);
-    board_free(h->board);
-    h->board = NULL;
+    struct test_machine *h = devices_machine_new();
+    machine_start_fails(h,
+                        "  - type: uart-16550\n"
+                        "    id: uart0\n"
+                        "    pio: 0x3f8\n"
+                        "    console: telnet:4444\n",
+                        "device 'uart0'", "console 'telnet:4444' is not stdio, file:PATH or none",
+                        NULL);
 
-    error = harness_try_start(h, "  - type: uart-16550\n"
-                                 "    id: uart1\n"
-                                 "    pio: 0x2f8\n"
-                                 "    reg-shift: 2\n"
-                                 "    console: none\n");
-    ck_assert_contains(error, "reg-shift applies to mmio placement only");
-    g_free(error);
-    harness_stop(h);
-    board_free(h->board);
-    h->board = NULL;
+    machine_start_fails(h,
+                        "  - type: uart-16550\n"
+                        "    id: uart1\n"
+                        "    pio: 0x2f8\n"
+                        "    reg-shift: 2\n"
+                        "    console: none\n",
+                        "reg-shift applies to mmio placement only", NULL);
 
-    error = harness_try_start(h, "  - type: uart-16550\n"
-                                 "    id: uart2\n"
-                                 "    pio: 0x3e8\n"
-                                 "    console: file:/nonexistent-dir/out.txt\n");
-    ck_assert_contains(error, "device 'uart2'");
-    ck_assert_contains(error, "console file '/nonexistent-dir/out.txt': No such file or directory");
-    g_free(error);
-    harness_free(h);
+    machine_start_fails(h,
+                        "  - type: uart-16550\n"
+                        "    id: uart2\n"
+                        "    pio: 0x3e8\n"
+                        "    console: file:/nonexistent-dir/out.txt\n",
+                        "device 'uart2'",
+                        "console file '/nonexistent-dir/out.txt': No such file or directory", NULL);
+    machine_free(h);
 }
 END_TEST
 
@@ -567,9 +450,9 @@ END_TEST
 
 START_TEST(uart_character_timeout)
 {
-    struct harness *h = harness_new();
+    struct test_machine *h = devices_machine_new();
     start_com1_file(h);
-    harness_start_io_thread(h);
+    machine_start_io_thread(h);
 
     /* 300 baud: four characters take 133 ms, long enough to look before the timeout. */
     uart_out(h, LCR, 0x83);
@@ -596,7 +479,7 @@ START_TEST(uart_character_timeout)
     ck_assert_uint_eq(iir, 0xcc);
     ck_assert_uint_eq(uart_in(h, RBR), 'b');
     ck_assert_uint_eq(uart_in(h, RBR), 'c');
-    harness_free(h);
+    machine_free(h);
 }
 END_TEST
 
@@ -622,12 +505,12 @@ START_TEST(uart_input_from_stdin_pipe)
     int saved_stdin = redirect_fd(fds[0], STDIN_FILENO);
     close(fds[0]);
 
-    struct harness *h = harness_new();
+    struct test_machine *h = devices_machine_new();
     start_com1(h, "stdio");
     uart_out(h, FCR, 0x07);
     uart_out(h, MCR, 0x08);
     uart_out(h, IER, 0x01);
-    harness_start_io_thread(h);
+    machine_start_io_thread(h);
 
     /* More than the 16-byte FIFO holds: the rest waits in the console until there is room. */
     const char *text = "The quick brown fox jumps over the lazy dog 0123456789";
@@ -661,7 +544,7 @@ START_TEST(uart_input_from_stdin_pipe)
     ck_assert_uint_eq(uart_in(h, LSR), 0x60);
     uart_out(h, SCR, 0x77);
     ck_assert_uint_eq(uart_in(h, SCR), 0x77);
-    harness_free(h);
+    machine_free(h);
     restore_fd(saved_stdin, STDIN_FILENO);
 }
 END_TEST
@@ -676,12 +559,12 @@ START_TEST(uart_output_to_stdout)
     int saved_stdin = redirect_fd(null_fd, STDIN_FILENO);
     close(null_fd);
 
-    struct harness *h = harness_new();
+    struct test_machine *h = devices_machine_new();
     start_com1(h, "stdio");
     const char *text = "bytes to the terminal\n";
     for (const char *p = text; *p; p++)
         uart_out(h, THR, (uint8_t)*p);
-    harness_free(h); /* the last bytes before exit are flushed, not lost */
+    machine_free(h); /* the last bytes before exit are flushed, not lost */
     restore_fd(saved_stdout, STDOUT_FILENO);
     restore_fd(saved_stdin, STDIN_FILENO);
 
@@ -707,13 +590,13 @@ START_TEST(uart_terminal_escapes)
     ck_assert_int_eq(tcgetattr(STDIN_FILENO, &before), 0);
     ck_assert(before.c_lflag & ICANON);
 
-    struct harness *h = harness_new();
+    struct test_machine *h = devices_machine_new();
     start_com1(h, "stdio");
     struct termios raw;
     ck_assert_int_eq(tcgetattr(STDIN_FILENO, &raw), 0);
     ck_assert(!(raw.c_lflag & (ICANON | ECHO | ISIG))); /* keys go to the guest as typed */
     uart_out(h, FCR, 0x07);
-    harness_start_io_thread(h);
+    machine_start_io_thread(h);
 
     /* a, then Ctrl-A Ctrl-A (one Ctrl-A for the guest), then Ctrl-C (the guest's too). */
     ck_assert_int_eq(write(master, "a\x01\x01\x03", 4), 4);
@@ -735,13 +618,13 @@ START_TEST(uart_terminal_escapes)
     ck_assert_int_eq(h->vm->exit_status, 0);
     ck_assert_uint_eq(uart_receive(h, got, 1), 1);
     ck_assert_int_eq(got[0], 'q');
-    harness_stop(h);
+    machine_stop(h);
 
     struct termios after;
     ck_assert_int_eq(tcgetattr(STDIN_FILENO, &after), 0);
     ck_assert_uint_eq(after.c_lflag, before.c_lflag);
     ck_assert_uint_eq(after.c_iflag, before.c_iflag);
-    harness_free(h);
+    machine_free(h);
     restore_fd(saved_stdin, STDIN_FILENO);
     close(master);
 }
@@ -752,18 +635,17 @@ START_TEST(second_stdio_console_is_refused)
     int null_fd = open("/dev/null", O_RDONLY);
     int saved_stdin = redirect_fd(null_fd, STDIN_FILENO);
     close(null_fd);
-    struct harness *h = harness_new();
-    char *error = harness_try_start(h, "  - type: uart-16550\n"
-                                       "    id: uart0\n"
-                                       "    pio: 0x3f8\n"
-                                       "  - type: uart-16550\n"
-                                       "    id: uart1\n"
-                                       "    pio: 0x2f8\n");
-    ck_assert_contains(error, "device 'uart1'");
-    ck_assert_contains(error, "console stdio is already used by");
-    ck_assert_contains(error, "`console: file:PATH` or `console: none`");
-    g_free(error);
-    harness_free(h);
+    struct test_machine *h = devices_machine_new();
+    machine_start_fails(h,
+                        "  - type: uart-16550\n"
+                        "    id: uart0\n"
+                        "    pio: 0x3f8\n"
+                        "  - type: uart-16550\n"
+                        "    id: uart1\n"
+                        "    pio: 0x2f8\n",
+                        "device 'uart1'", "console stdio is already used by",
+                        "`console: file:PATH` or `console: none`", NULL);
+    machine_free(h);
     restore_fd(saved_stdin, STDIN_FILENO);
 }
 END_TEST
@@ -880,48 +762,48 @@ END_TEST
 
 /* ---- debug-exit ------------------------------------------------------------------------- */
 
-static struct harness *start_debug_exit(const char *placement)
+static struct test_machine *start_debug_exit(const char *placement)
 {
-    struct harness *h = harness_new();
+    struct test_machine *h = devices_machine_new();
     char *devices = g_strdup_printf("  - type: debug-exit\n"
                                     "    id: exit0\n"
                                     "    %s\n",
                                     placement);
-    harness_start(h, devices);
+    machine_start(h, devices);
     g_free(devices);
     return h;
 }
 
 START_TEST(debug_exit_byte_write)
 {
-    struct harness *h = start_debug_exit("pio: 0x501");
+    struct test_machine *h = start_debug_exit("pio: 0x501");
     ck_assert_int_eq(vm_stop_reason(h->vm), VM_RUNNING);
     bus_write(h->vm->pio, 0x501, 0x10, 1);
     ck_assert_int_eq(vm_stop_reason(h->vm), VM_STOP_EXIT);
     ck_assert_int_eq(h->vm->exit_status, 0x21); /* (0x10 << 1) | 1 */
-    harness_free(h);
+    machine_free(h);
 }
 END_TEST
 
 START_TEST(debug_exit_word_and_truncation)
 {
-    struct harness *h = start_debug_exit("pio: 0xf4");
+    struct test_machine *h = start_debug_exit("pio: 0xf4");
     bus_write(h->vm->pio, 0xf4, 0x0102, 2); /* (0x102 << 1) | 1 = 0x205: the OS keeps 0x05 */
     ck_assert_int_eq(vm_stop_reason(h->vm), VM_STOP_EXIT);
     ck_assert_int_eq(h->vm->exit_status, 0x05);
-    harness_free(h);
+    machine_free(h);
 
     h = start_debug_exit("pio: 0xf4");
     bus_write(h->vm->pio, 0xf4, 0, 4);
     ck_assert_int_eq(vm_stop_reason(h->vm), VM_STOP_EXIT);
     ck_assert_int_eq(h->vm->exit_status, 1);
-    harness_free(h);
+    machine_free(h);
 }
 END_TEST
 
 START_TEST(debug_exit_mmio_reads_and_stray_writes)
 {
-    struct harness *h = start_debug_exit("mmio: 0xfe000000");
+    struct test_machine *h = start_debug_exit("mmio: 0xfe000000");
     ck_assert_uint_eq(bus_read(h->vm->mmio, 0xfe000000, 1), 0xff);
     ck_assert_uint_eq(bus_read(h->vm->mmio, 0xfe000000, 4), 0xffffffff);
     bus_write(h->vm->mmio, 0xfe000001, 0x3, 1); /* not the register: ignored */
@@ -933,7 +815,7 @@ START_TEST(debug_exit_mmio_reads_and_stray_writes)
     /* Only the first request counts. */
     bus_write(h->vm->mmio, 0xfe000000, 0x9, 4);
     ck_assert_int_eq(h->vm->exit_status, 7);
-    harness_free(h);
+    machine_free(h);
 }
 END_TEST
 
@@ -941,12 +823,12 @@ END_TEST
 
 #define FW_CFG_PORT 0x510
 
-static void fw_select(struct harness *h, uint16_t key)
+static void fw_select(struct test_machine *h, uint16_t key)
 {
     bus_write(h->vm->pio, FW_CFG_PORT, key, 2);
 }
 
-static void fw_read(struct harness *h, void *buf, size_t len)
+static void fw_read(struct test_machine *h, void *buf, size_t len)
 {
     uint8_t *out = buf;
     for (size_t i = 0; i < len; i++)
@@ -958,7 +840,7 @@ static uint32_t be32_at(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static void start_fw_cfg(struct harness *h, const char *files)
+static void start_fw_cfg(struct test_machine *h, const char *files)
 {
     char *devices =
         g_strdup_printf("  - type: fw-cfg\n"
@@ -966,13 +848,13 @@ static void start_fw_cfg(struct harness *h, const char *files)
                         "    pio: 0x510\n"
                         "%s%s%s",
                         files ? "    files: " : "", files ? files : "", files ? "\n" : "");
-    harness_start(h, devices);
+    machine_start(h, devices);
     g_free(devices);
 }
 
 START_TEST(fw_cfg_machine_items)
 {
-    struct harness *h = harness_new();
+    struct test_machine *h = devices_machine_new();
     start_fw_cfg(h, NULL);
     uint8_t buf[64];
 
@@ -1019,16 +901,16 @@ START_TEST(fw_cfg_machine_items)
     /* The DMA address register reads "QEMU CFG" (big-endian). */
     ck_assert_uint_eq(bus_read(h->vm->pio, FW_CFG_PORT + 4, 4), 0x554d4551);
     ck_assert_uint_eq(bus_read(h->vm->pio, FW_CFG_PORT + 8, 4), 0x47464320);
-    harness_free(h);
+    machine_free(h);
 }
 END_TEST
 
 START_TEST(fw_cfg_file_directory_and_user_files)
 {
-    struct harness *h = harness_new();
+    struct test_machine *h = devices_machine_new();
     static const uint8_t blob[] = {0xde, 0xad, 0xbe, 0xef, 0x00, 0x01, 0x02};
-    char *blob_path = g_strdup(harness_path(h, "blob.bin"));
-    char *text_path = g_strdup(harness_path(h, "hello.txt"));
+    char *blob_path = machine_path(h, "blob.bin");
+    char *text_path = machine_path(h, "hello.txt");
     ck_assert(g_file_set_contents(blob_path, (const char *)blob, sizeof(blob), NULL));
     ck_assert(g_file_set_contents(text_path, "hello fw-cfg", -1, NULL));
     char *files = g_strdup_printf("opt/org.vmboard/blob=%s, opt/a=%s", blob_path, text_path);
@@ -1063,7 +945,7 @@ START_TEST(fw_cfg_file_directory_and_user_files)
     /* Selecting again starts over; a wide read returns the bytes in order. */
     fw_select(h, 0x0021);
     ck_assert_uint_eq(bus_read(h->vm->pio, FW_CFG_PORT + 1, 4), 0x6c6c6568); /* "hell" */
-    harness_free(h);
+    machine_free(h);
     g_free(blob_path);
     g_free(text_path);
 }
@@ -1071,56 +953,48 @@ END_TEST
 
 START_TEST(fw_cfg_bad_files)
 {
-    struct harness *h = harness_new();
-    char *error = harness_try_start(h, "  - type: fw-cfg\n"
-                                       "    id: fwcfg\n"
-                                       "    pio: 0x510\n"
-                                       "    files: opt/x=/nonexistent/file.bin\n");
-    ck_assert_contains(error, "device 'fwcfg'");
-    ck_assert_contains(error, "cannot read '/nonexistent/file.bin' for item 'opt/x': No such file");
-    g_free(error);
-    harness_stop(h);
-    board_free(h->board);
-    h->board = NULL;
+    struct test_machine *h = devices_machine_new();
+    machine_start_fails(h,
+                        "  - type: fw-cfg\n"
+                        "    id: fwcfg\n"
+                        "    pio: 0x510\n"
+                        "    files: opt/x=/nonexistent/file.bin\n",
+                        "device 'fwcfg'",
+                        "cannot read '/nonexistent/file.bin' for item 'opt/x': No such file", NULL);
 
-    error = harness_try_start(h, "  - type: fw-cfg\n"
-                                 "    id: fwcfg\n"
-                                 "    pio: 0x510\n"
-                                 "    files: opt/x\n");
-    ck_assert_contains(error, "files: 'opt/x' is not NAME=PATH");
-    g_free(error);
-    harness_stop(h);
-    board_free(h->board);
-    h->board = NULL;
+    machine_start_fails(h,
+                        "  - type: fw-cfg\n"
+                        "    id: fwcfg\n"
+                        "    pio: 0x510\n"
+                        "    files: opt/x\n",
+                        "files: 'opt/x' is not NAME=PATH", NULL);
 
-    char *files = g_strdup_printf("etc/vmboard/board-name=%s", harness_path(h, "kernel.bin"));
+    char *files = g_strdup_printf("etc/vmboard/board-name=%s/kernel.bin", h->dir);
     char *devices = g_strdup_printf("  - type: fw-cfg\n"
                                     "    id: fwcfg\n"
                                     "    pio: 0x510\n"
                                     "    files: %s\n",
                                     files);
-    error = harness_try_start(h, devices);
-    ck_assert_contains(error, "item name 'etc/vmboard/board-name' is given twice");
-    g_free(error);
+    machine_start_fails(h, devices, "item name 'etc/vmboard/board-name' is given twice", NULL);
     g_free(devices);
     g_free(files);
-    harness_free(h);
+    machine_free(h);
 }
 END_TEST
 
 /* Guest RAM helpers for the DMA tests. */
-static void ram_write(struct harness *h, uint64_t gpa, const void *buf, size_t len)
+static void ram_write(struct test_machine *h, uint64_t gpa, const void *buf, size_t len)
 {
     ck_assert(memory_write(h->vm->mem, gpa, buf, len));
 }
 
-static void ram_read(struct harness *h, uint64_t gpa, void *buf, size_t len)
+static void ram_read(struct test_machine *h, uint64_t gpa, void *buf, size_t len)
 {
     ck_assert(memory_read(h->vm->mem, gpa, buf, len));
 }
 
-static void put_dma_descriptor(struct harness *h, uint64_t gpa, uint32_t control, uint32_t length,
-                               uint64_t address)
+static void put_dma_descriptor(struct test_machine *h, uint64_t gpa, uint32_t control,
+                               uint32_t length, uint64_t address)
 {
     uint8_t d[16];
     for (int i = 0; i < 4; i++) {
@@ -1133,13 +1007,13 @@ static void put_dma_descriptor(struct harness *h, uint64_t gpa, uint32_t control
 }
 
 /* Start a transfer the way Linux does on x86: two 32-bit big-endian writes, high half first. */
-static void fw_dma_start(struct harness *h, uint64_t descriptor)
+static void fw_dma_start(struct test_machine *h, uint64_t descriptor)
 {
     bus_write(h->vm->pio, FW_CFG_PORT + 4, GUINT32_SWAP_LE_BE((uint32_t)(descriptor >> 32)), 4);
     bus_write(h->vm->pio, FW_CFG_PORT + 8, GUINT32_SWAP_LE_BE((uint32_t)descriptor), 4);
 }
 
-static uint32_t dma_control(struct harness *h, uint64_t descriptor)
+static uint32_t dma_control(struct test_machine *h, uint64_t descriptor)
 {
     uint8_t c[4];
     ram_read(h, descriptor, c, 4);
@@ -1148,8 +1022,8 @@ static uint32_t dma_control(struct harness *h, uint64_t descriptor)
 
 START_TEST(fw_cfg_dma)
 {
-    struct harness *h = harness_new();
-    char *path = g_strdup(harness_path(h, "data.bin"));
+    struct test_machine *h = devices_machine_new();
+    char *path = machine_path(h, "data.bin");
     uint8_t data[300];
     for (size_t i = 0; i < sizeof(data); i++)
         data[i] = (uint8_t)(i ^ 0x5a);
@@ -1199,15 +1073,15 @@ START_TEST(fw_cfg_dma)
     ck_assert_uint_eq(dma_control(h, desc), 0);
     ram_read(h, buffer + 64, out, 4);
     ck_assert_mem_eq(out, "QEMU", 4);
-    harness_free(h);
+    machine_free(h);
     g_free(path);
 }
 END_TEST
 
 START_TEST(fw_cfg_mmio_layout)
 {
-    struct harness *h = harness_new();
-    harness_start(h, "  - type: fw-cfg\n"
+    struct test_machine *h = devices_machine_new();
+    machine_start(h, "  - type: fw-cfg\n"
                      "    id: fwcfg\n"
                      "    mmio: 0x9020000\n");
     const uint64_t base = 0x9020000;
@@ -1228,7 +1102,7 @@ START_TEST(fw_cfg_mmio_layout)
     uint8_t out[4];
     ram_read(h, 0x3100, out, 4);
     ck_assert_mem_eq(out, "QEMU", 4);
-    harness_free(h);
+    machine_free(h);
 }
 END_TEST
 
@@ -1280,9 +1154,5 @@ static Suite *devices_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(devices_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(devices_suite());
 }

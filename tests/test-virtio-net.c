@@ -45,10 +45,6 @@
 #define HOST_IP  "10.0.2.1"
 #define GUEST_IP "10.0.2.15"
 
-#define ck_assert_contains(haystack, needle)                                                       \
-    ck_assert_msg((haystack) && strstr((haystack), (needle)), "'%s' not found in '%s'", (needle),  \
-                  (haystack) ? (haystack) : "(null)")
-
 static void run(const char *command)
 {
     int status = system(command);
@@ -227,7 +223,7 @@ static bool is_udp_to(const uint8_t *f, size_t len, const void *arg)
 START_TEST(net_arp_and_ping_through_tap)
 {
     private_netns();
-    struct test_machine *m = machine_new();
+    struct test_machine *m = virtio_machine_new();
     start_net(m, "vmbt0", NULL);
     configure_tap("vmbt0");
     struct guest g;
@@ -277,7 +273,7 @@ END_TEST
 START_TEST(net_receive_waits_for_buffers)
 {
     private_netns();
-    struct test_machine *m = machine_new();
+    struct test_machine *m = virtio_machine_new();
     start_net(m, "vmbt0", "    mac: 52:54:00:aa:bb:cc\n");
     configure_tap("vmbt0");
     run("ip neigh add " GUEST_IP " lladdr 52:54:00:aa:bb:cc dev vmbt0");
@@ -321,7 +317,7 @@ START_TEST(net_mac_and_tap_properties)
 
     /* The default MAC is the same every run of the same board, locally administered. */
     for (int run_index = 0; run_index < 2; run_index++) {
-        struct test_machine *m = machine_new();
+        struct test_machine *m = virtio_machine_new();
         start_net(m, "auto", NULL);
         struct guest g;
         guest_attach(&g, m, NET_BASE, NET_IRQ);
@@ -349,10 +345,8 @@ START_TEST(net_mac_and_tap_properties)
          "cannot attach to TAP vmbt1"},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-        struct test_machine *m = machine_new();
-        char *error = machine_try_start(m, cases[i].yaml);
-        ck_assert_contains(error, cases[i].message);
-        g_free(error);
+        struct test_machine *m = virtio_machine_new();
+        machine_start_fails(m, cases[i].yaml, cases[i].message, NULL);
         machine_free(m);
     }
 }
@@ -394,9 +388,5 @@ int main(void)
     tcase_add_test(tap, net_receive_waits_for_buffers);
     tcase_add_test(tap, net_mac_and_tap_properties);
     suite_add_tcase(s, tap);
-    SRunner *runner = srunner_create(s);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

@@ -52,10 +52,6 @@
 
 #define WAIT_MS 5000
 
-#define ck_assert_contains(haystack, needle)                                                       \
-    ck_assert_msg((haystack) && strstr((haystack), (needle)), "'%s' not found in '%s'", (needle),  \
-                  (haystack) ? (haystack) : "(null)")
-
 /* ---- helpers ---------------------------------------------------------------------------- */
 
 static void fill_pattern(uint8_t *buf, size_t len, unsigned seed)
@@ -162,7 +158,7 @@ static void blk_guest(struct guest *g, struct test_machine *m, uint64_t features
  * NULL) and the guest attached to it, not yet initialised. */
 static struct test_machine *blk_machine_new(struct guest *g, char **image, const char *extra)
 {
-    struct test_machine *m = machine_new();
+    struct test_machine *m = virtio_machine_new();
     *image = make_image(m, "disk.img");
     start_blk(m, *image, extra);
     guest_attach(g, m, BLK_BASE, BLK_IRQ);
@@ -192,7 +188,7 @@ static void blk_machine_free(struct test_machine *m, char *image)
 
 START_TEST(transport_identity_registers)
 {
-    struct test_machine *m = machine_new();
+    struct test_machine *m = virtio_machine_new();
     char *image = make_image(m, "disk.img");
     char *yaml = g_strdup_printf("  - {type: virtio-blk, id: disk0, mmio: 0xd0000000, irq: 5, "
                                  "image: %s}\n"
@@ -539,7 +535,7 @@ static uint64_t eventfd_count(int fd)
  * register and the interrupt line. */
 static struct test_machine *rng_machine_without_eventfds(vmb_device **dev)
 {
-    struct test_machine *m = machine_new();
+    struct test_machine *m = virtio_machine_new();
     machine_start(m, "  - {type: virtio-rng, id: rng0, mmio: 0xd0001000, irq: 6, "
                      "ioeventfd: false, irqfd: false}\n");
     *dev = find_device(m, "rng0");
@@ -762,13 +758,11 @@ START_TEST(blk_flush_and_get_id)
     ck_assert_str_eq((char *)gpa_ptr(&g, id), "disk0");
     machine_free(m);
 
-    m = machine_new();
+    m = virtio_machine_new();
     char *yaml = g_strdup_printf("  - {type: virtio-blk, id: disk0, mmio: 0xd0000000, irq: 5, "
                                  "image: %s, serial: 123456789012345678901}\n",
                                  image);
-    char *error = machine_try_start(m, yaml);
-    ck_assert_contains(error, "longer than 20 bytes");
-    g_free(error);
+    machine_start_fails(m, yaml, "longer than 20 bytes", NULL);
     g_free(yaml);
     blk_machine_free(m, image);
 }
@@ -776,7 +770,7 @@ END_TEST
 
 START_TEST(blk_readonly_refuses_writes)
 {
-    struct test_machine *m = machine_new();
+    struct test_machine *m = virtio_machine_new();
     char *image = make_image(m, "disk.img");
     chmod(image, 0444); /* read-only opening must not need write permission */
     start_blk(m, image, "    readonly: true\n");
@@ -937,31 +931,24 @@ END_TEST
 
 START_TEST(blk_image_errors)
 {
-    struct test_machine *m = machine_new();
+    struct test_machine *m = virtio_machine_new();
     char *missing = machine_path(m, "missing.img");
     char *yaml = g_strdup_printf("  - {type: virtio-blk, id: disk0, mmio: 0xd0000000, irq: 5, "
                                  "image: %s}\n",
                                  missing);
-    char *error = machine_try_start(m, yaml);
-    ck_assert_contains(error, "disk0");
-    ck_assert_contains(error, "missing.img");
-    ck_assert_contains(error, "No such file");
-    g_free(error);
+    machine_start_fails(m, yaml, "disk0", "missing.img", "No such file", NULL);
     g_free(yaml);
     machine_free(m);
 
     /* Two disks on one image: the second is refused, the image is locked. */
-    m = machine_new();
+    m = virtio_machine_new();
     char *image = make_image(m, "disk.img");
     yaml = g_strdup_printf("  - {type: virtio-blk, id: disk0, mmio: 0xd0000000, irq: 5, "
                            "image: %s}\n"
                            "  - {type: virtio-blk, id: disk1, mmio: 0xd0001000, irq: 6, "
                            "image: %s}\n",
                            image, image);
-    error = machine_try_start(m, yaml);
-    ck_assert_contains(error, "disk1");
-    ck_assert_contains(error, "in use by another process");
-    g_free(error);
+    machine_start_fails(m, yaml, "disk1", "in use by another process", NULL);
     g_free(yaml);
     g_free(image);
     g_free(missing);
@@ -1203,7 +1190,7 @@ END_TEST
 
 START_TEST(rng_fills_buffers)
 {
-    struct test_machine *m = machine_new();
+    struct test_machine *m = virtio_machine_new();
     machine_start(m, "  - {type: virtio-rng, id: rng0, mmio: 0xd0001000, irq: 6}\n");
     struct guest g;
     guest_attach(&g, m, RNG_BASE, RNG_IRQ);
@@ -1255,7 +1242,7 @@ static void restore_fd(int saved, int to)
 
 START_TEST(console_output_reaches_file)
 {
-    struct test_machine *m = machine_new();
+    struct test_machine *m = virtio_machine_new();
     char *out = machine_path(m, "hvc0.out");
     char *yaml = g_strdup_printf("  - {type: virtio-console, id: con0, mmio: 0xd0002000, irq: 7, "
                                  "console: 'file:%s'}\n",
@@ -1301,7 +1288,7 @@ START_TEST(console_input_from_stdin)
     int saved = redirect_fd(fds[0], STDIN_FILENO);
     close(fds[0]);
 
-    struct test_machine *m = machine_new();
+    struct test_machine *m = virtio_machine_new();
     machine_start(m, "  - {type: virtio-console, id: con0, mmio: 0xd0002000, irq: 7, "
                      "console: stdio}\n");
     struct guest g;
@@ -1352,10 +1339,8 @@ START_TEST(virtio_bad_properties)
          "io-threads 0 is out of range"},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-        struct test_machine *m = machine_new();
-        char *error = machine_try_start(m, cases[i].yaml);
-        ck_assert_contains(error, cases[i].message);
-        g_free(error);
+        struct test_machine *m = virtio_machine_new();
+        machine_start_fails(m, cases[i].yaml, cases[i].message, NULL);
         machine_free(m);
     }
 }
@@ -1409,9 +1394,5 @@ static Suite *virtio_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(virtio_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(virtio_suite());
 }

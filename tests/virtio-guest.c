@@ -6,128 +6,33 @@
 
 #include <check.h>
 #include <endian.h>
-#include <glib/gstdio.h>
 #include <string.h>
 
-#include "board.h"
 #include "bus.h"
 #include "device.h"
 #include "irq.h"
-#include "loop.h"
 #include "memory.h"
-#include "plugin.h"
 #include "vm.h"
 
 /* ---- machine ---------------------------------------------------------------------------- */
 
-struct test_machine *machine_new(void)
+static const char *const virtio_types[] = {"virtio-blk", "virtio-net", "virtio-console",
+                                           "virtio-rng", NULL};
+
+static const struct test_machine_config virtio_machine = {
+    .board = "name: virtiotest\n"
+             "arch: x86_64\n"
+             "cpus: 1\n"
+             "memory: 16M\n"
+             "boot:\n"
+             "  kernel: kernel.bin\n",
+    .types = virtio_types,
+    .io_thread = true,
+};
+
+struct test_machine *virtio_machine_new(void)
 {
-    struct test_machine *m = g_new0(struct test_machine, 1);
-    GError *error = NULL;
-    const char *path = g_getenv("VMBOARD_PLUGIN_PATH");
-
-    ck_assert_msg(path != NULL, "VMBOARD_PLUGIN_PATH is not set: run through `make check`");
-    m->dir = g_dir_make_tmp("vmb-virtio-XXXXXX", &error);
-    ck_assert_msg(m->dir != NULL, "%s", error ? error->message : "");
-    char *kernel = g_build_filename(m->dir, "kernel.bin", NULL);
-    ck_assert(g_file_set_contents(kernel, "\xf4", 1, NULL));
-    g_free(kernel);
-
-    char **dirs = g_strsplit(path, ":", -1);
-    GPtrArray *errors = g_ptr_array_new_with_free_func(g_free);
-    m->registry = plugin_registry_new();
-    plugin_registry_load_dirs(m->registry, (const char *const *)dirs, errors);
-    static const char *const ours[] = {"virtio-blk", "virtio-net", "virtio-console", "virtio-rng"};
-    for (size_t i = 0; i < G_N_ELEMENTS(ours); i++)
-        ck_assert_msg(plugin_registry_find(m->registry, ours[i]) != NULL,
-                      "type %s not found in %s (%s)", ours[i], path,
-                      errors->len ? (char *)errors->pdata[0] : "no load errors");
-    g_ptr_array_unref(errors);
-    g_strfreev(dirs);
-    return m;
-}
-
-char *machine_path(struct test_machine *m, const char *name)
-{
-    return g_build_filename(m->dir, name, NULL);
-}
-
-char *machine_try_start(struct test_machine *m, const char *devices_yaml)
-{
-    GPtrArray *diags = g_ptr_array_new_with_free_func(g_free);
-    char *text = g_strdup_printf("name: virtiotest\n"
-                                 "arch: x86_64\n"
-                                 "cpus: 1\n"
-                                 "memory: 16M\n"
-                                 "boot:\n"
-                                 "  kernel: kernel.bin\n"
-                                 "devices:\n"
-                                 "%s",
-                                 devices_yaml);
-    char *board_path = machine_path(m, "board.yaml");
-    GError *error = NULL;
-    char *message = NULL;
-
-    m->board = board_load_from_string(board_path, text, diags);
-    ck_assert_msg(m->board != NULL, "%s", diags->len ? (char *)diags->pdata[0] : "");
-    ck_assert_msg(board_validate(m->board, m->registry, diags), "%s",
-                  diags->len ? (char *)diags->pdata[0] : "");
-    m->vm = vm_new(m->board, &error);
-    ck_assert_msg(m->vm != NULL, "%s", error ? error->message : "");
-    ck_assert_msg(vm_setup_plain_ram(m->vm, &error), "%s", error ? error->message : "");
-    if (!devices_create(m->vm, &error)) {
-        message = g_strdup(error->message);
-        g_error_free(error);
-    } else {
-        devices_reset(m->vm);
-        ck_assert_msg(loop_start(m->vm->loop, &error), "%s", error ? error->message : "");
-    }
-    g_free(board_path);
-    g_free(text);
-    g_ptr_array_unref(diags);
-    return message;
-}
-
-void machine_start(struct test_machine *m, const char *devices_yaml)
-{
-    char *message = machine_try_start(m, devices_yaml);
-    ck_assert_msg(message == NULL, "devices_create failed: %s", message);
-}
-
-void machine_stop(struct test_machine *m)
-{
-    vm_free(m->vm);
-    m->vm = NULL;
-}
-
-static void remove_tree(const char *dir)
-{
-    GDir *d = g_dir_open(dir, 0, NULL);
-    const char *name;
-    while (d && (name = g_dir_read_name(d))) {
-        char *path = g_build_filename(dir, name, NULL);
-        g_remove(path);
-        g_free(path);
-    }
-    if (d)
-        g_dir_close(d);
-    g_rmdir(dir);
-}
-
-void machine_free(struct test_machine *m)
-{
-    if (m->vm)
-        machine_stop(m);
-    board_free(m->board);
-    plugin_registry_free(m->registry);
-    remove_tree(m->dir);
-    g_free(m->dir);
-    g_free(m);
-}
-
-bool ci_is_true(void)
-{
-    return g_strcmp0(g_getenv("CI"), "true") == 0;
+    return machine_new(&virtio_machine);
 }
 
 /* ---- registers -------------------------------------------------------------------------- */

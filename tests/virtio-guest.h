@@ -12,9 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct vm;
-struct board;
-struct plugin_registry;
+#include "test-machine.h"
 
 /* Register offsets and bits, written out from the virtio 1.x spec (4.2.2, 2.1). */
 enum {
@@ -63,13 +61,6 @@ enum {
 
 #define GUEST_RAM_SIZE (16u << 20)
 
-struct test_machine {
-    char *dir; /* temporary directory: board, images, console files */
-    struct plugin_registry *registry;
-    struct board *board;
-    struct vm *vm;
-};
-
 struct guest_queue {
     uint16_t size;
     uint64_t desc, avail, used; /* guest-physical */
@@ -99,15 +90,9 @@ struct used {
     uint32_t len;
 };
 
-/* Machine: a board with the given device entries (YAML list items), plain RAM, devices
- * created and reset, the I/O thread running (irqfd emulation and consoles need it).
- * machine_try_start returns the creation error text (g_free it) or NULL. */
-struct test_machine *machine_new(void);
-char *machine_try_start(struct test_machine *m, const char *devices_yaml);
-void machine_start(struct test_machine *m, const char *devices_yaml);
-void machine_stop(struct test_machine *m); /* destroys devices: consoles flush */
-void machine_free(struct test_machine *m);
-char *machine_path(struct test_machine *m, const char *name); /* g_free */
+/* A machine (test-machine.h) that loads the virtio plugins and runs the I/O thread once the
+ * devices exist (irqfd emulation and consoles need it). */
+struct test_machine *virtio_machine_new(void);
 
 /* Driver side. */
 void guest_attach(struct guest *g, struct test_machine *m, uint64_t base, int irq);
@@ -153,8 +138,5 @@ void guest_eoi(struct guest *g);
 
 /* Wait until status has all `bits`. */
 bool guest_wait_status(struct guest *g, uint32_t bits, unsigned timeout_ms);
-
-/* Skip (exit 77 in the child) unless CI=true, where a skip is a failure. */
-bool ci_is_true(void);
 
 #endif

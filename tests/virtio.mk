@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The virtio-mmio plugin:
-#  - test-virtio: a test "guest" (tests/virtio-guest.c) on a VM without KVM drives the
-#    transport, the eventfd fast paths, virtio-blk, -console, -rng and hostile drivers;
+#  - test-virtio: a test "guest" (tests/virtio-guest.c) on a VM without KVM
+#    (tests/test-machine.c) drives the transport, the eventfd fast paths, virtio-blk,
+#    -console, -rng and hostile drivers;
 #  - test-virtio-net: virtio-net over a TAP in a private network namespace (needs root and
 #    /dev/net/tun; skips otherwise unless CI=true);
 #  - test-virtio-kvm: a tiny long-mode driver on real KVM (x86_64);
@@ -10,11 +11,13 @@
 #    --enable-fuzzing.
 check_PROGRAMS += tests/test-virtio tests/test-virtio-net
 TESTS += tests/test-virtio tests/test-virtio-net
-tests_test_virtio_SOURCES = tests/test-virtio.c tests/virtio-guest.c tests/virtio-guest.h
+tests_test_virtio_SOURCES = tests/test-virtio.c tests/virtio-guest.c tests/virtio-guest.h \
+	tests/test-machine.c tests/test-machine.h
 tests_test_virtio_CFLAGS = $(TEST_CFLAGS)
 tests_test_virtio_LDADD = $(TEST_LIBS)
 tests_test_virtio_DEPENDENCIES = core/libvmcore.a $(plugin_PROGRAMS)
-tests_test_virtio_net_SOURCES = tests/test-virtio-net.c tests/virtio-guest.c tests/virtio-guest.h
+tests_test_virtio_net_SOURCES = tests/test-virtio-net.c tests/virtio-guest.c tests/virtio-guest.h \
+	tests/test-machine.c tests/test-machine.h
 tests_test_virtio_net_CFLAGS = $(TEST_CFLAGS)
 tests_test_virtio_net_LDADD = $(TEST_LIBS)
 tests_test_virtio_net_DEPENDENCIES = core/libvmcore.a $(plugin_PROGRAMS)
