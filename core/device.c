@@ -3,8 +3,10 @@
 
 #include "device.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <linux/kvm.h>
+#include <sys/mman.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -30,6 +32,15 @@ struct device_region {
     vmb_device *dev;
     struct vmb_region_ops ops;
     void *opaque;
+};
+
+/* A read shadow (host->mmio_shadow). Its memory lives as long as the device, so a reader on
+ * another thread can never touch freed memory; `active` says whether the guest reads it. */
+struct device_shadow {
+    uint64_t gpa;
+    uint64_t size;
+    uint8_t *host;
+    atomic_bool active; /* registered with guest memory (a KVM read-only slot) */
 };
 
 struct vmb_console {
@@ -210,14 +221,199 @@ static void host_guest_error(vmb_device *dev, const char *fmt, ...)
     g_free(text);
 }
 
+/* ---- read shadows ---------------------------------------------------------------------- */
+
+static bool ranges_meet(uint64_t a, uint64_t a_len, uint64_t b, uint64_t b_len)
+{
+    /* Written so that a range ending at the top of the address space cannot wrap. */
+    return a >= b ? a - b < b_len : b - a < a_len;
+}
+
+static bool device_has_mmio_in(vmb_device *dev, uint64_t gpa, uint64_t size)
+{
+    for (guint i = 0; i < dev->regions->len; i++) {
+        const struct device_region *region = dev->regions->pdata[i];
+        if (region->space == VMB_SPACE_MMIO && ranges_meet(gpa, size, region->base, region->length))
+            return true;
+    }
+    return false;
+}
+
+/* Another device with an MMIO region in [gpa, gpa+size), or NULL. */
+static vmb_device *shadow_neighbour(vmb_device *dev, uint64_t gpa, uint64_t size)
+{
+    for (guint d = 0; d < dev->vm->devices->len; d++) {
+        vmb_device *other = dev->vm->devices->pdata[d];
+        if (other != dev && device_has_mmio_in(other, gpa, size))
+            return other;
+    }
+    return NULL;
+}
+
+static void shadow_deactivate(vmb_device *dev, struct device_shadow *shadow, const char *why)
+{
+    if (!atomic_load(&shadow->active))
+        return;
+    GError *error = NULL;
+    if (!memory_remove_shadow(dev->vm->mem, shadow->host, &error)) {
+        vmb_log_warn("%s: %s", dev->label, error->message);
+        g_error_free(error);
+        return;
+    }
+    atomic_store(&shadow->active, false);
+    if (why)
+        vmb_log_info("%s: register reads at 0x%" G_GINT64_MODIFIER "x exit again: %s", dev->label,
+                     shadow->gpa, why);
+}
+
+static void shadow_activate(vmb_device *dev, struct device_shadow *shadow)
+{
+    vmb_device *other = shadow_neighbour(dev, shadow->gpa, shadow->size);
+    if (other) {
+        vmb_log_info("%s: register reads exit: the 4 KiB page at 0x%" G_GINT64_MODIFIER
+                     "x also holds %s; give each device its own page for exit-free reads",
+                     dev->label, shadow->gpa, other->label);
+        return;
+    }
+    GError *error = NULL;
+    if (!memory_add_shadow(dev->vm->mem, shadow->gpa, shadow->size, shadow->host, &error)) {
+        vmb_log_debug("%s: register reads exit: %s", dev->label, error->message);
+        g_error_free(error);
+        return;
+    }
+    atomic_store(&shadow->active, true);
+}
+
+/* The memory is the device's at once; the guest reads it once every device is realized and
+ * no other device has a region in its pages (devices_create ends with shadows_activate). */
+static void *host_mmio_shadow(vmb_device *dev, uint64_t addr, uint64_t len)
+{
+    struct vm *vm = dev->vm;
+
+    if (len == 0 || addr % MEMORY_PAGE_SIZE || len % MEMORY_PAGE_SIZE || addr + len < addr ||
+        len > SIZE_MAX) {
+        vmb_log_error("%s: mmio_shadow: 0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER
+                      "x is not whole 4 KiB pages",
+                      dev->label, addr, len);
+        return NULL;
+    }
+    if (!device_has_mmio_in(dev, addr, len)) {
+        vmb_log_error("%s: mmio_shadow: 0x%" G_GINT64_MODIFIER "x holds none of the device's "
+                      "own MMIO regions",
+                      dev->label, addr);
+        return NULL;
+    }
+    for (guint i = 0; i < dev->shadows->len; i++) {
+        const struct device_shadow *other = dev->shadows->pdata[i];
+        if (ranges_meet(addr, len, other->gpa, other->size)) {
+            vmb_log_error("%s: mmio_shadow: 0x%" G_GINT64_MODIFIER "x already has one", dev->label,
+                          addr);
+            return NULL;
+        }
+    }
+    if (vm->vm_fd >= 0) {
+        if (!vm->arch || !vm->arch->mmio_shadow) {
+            vmb_log_debug("%s: no read shadow on %s: register reads exit", dev->label,
+                          vm->arch ? vm->arch->name : "this machine");
+            return NULL;
+        }
+        if (ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0) {
+            vmb_log_debug("%s: no KVM_CAP_READONLY_MEM: register reads exit", dev->label);
+            return NULL;
+        }
+    }
+    void *host = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (host == MAP_FAILED) {
+        vmb_log_warn("%s: cannot allocate a read shadow: %s", dev->label, g_strerror(errno));
+        return NULL;
+    }
+    memset(host, 0xff, len);
+    struct device_shadow *shadow = g_new0(struct device_shadow, 1);
+    shadow->gpa = addr;
+    shadow->size = len;
+    shadow->host = host;
+    g_ptr_array_add(dev->shadows, shadow);
+    if (dev->realized) /* a late call: the other devices' regions are known already */
+        shadow_activate(dev, shadow);
+    return host;
+}
+
+static void shadows_activate(struct vm *vm)
+{
+    for (guint d = 0; d < vm->devices->len; d++) {
+        vmb_device *dev = vm->devices->pdata[d];
+        for (guint i = 0; i < dev->shadows->len; i++)
+            shadow_activate(dev, dev->shadows->pdata[i]);
+    }
+}
+
+/* A region newly mapped by `dev` ends the shadows of other devices it meets; an unmapped one
+ * ends its device's shadows left without a region. */
+static void shadows_region_mapped(vmb_device *dev, uint64_t base, uint64_t length)
+{
+    for (guint d = 0; d < dev->vm->devices->len; d++) {
+        vmb_device *other = dev->vm->devices->pdata[d];
+        for (guint i = 0; other != dev && i < other->shadows->len; i++) {
+            struct device_shadow *shadow = other->shadows->pdata[i];
+            if (ranges_meet(base, length, shadow->gpa, shadow->size))
+                shadow_deactivate(other, shadow, "another device mapped a region in its page");
+        }
+    }
+}
+
+static void shadows_region_unmapped(vmb_device *dev)
+{
+    for (guint i = 0; i < dev->shadows->len; i++) {
+        struct device_shadow *shadow = dev->shadows->pdata[i];
+        if (!device_has_mmio_in(dev, shadow->gpa, shadow->size))
+            shadow_deactivate(dev, shadow, NULL);
+    }
+}
+
+static void shadow_free(gpointer data)
+{
+    struct device_shadow *shadow = data;
+    munmap(shadow->host, shadow->size);
+    g_free(shadow);
+}
+
 /* ---- regions and lines ------------------------------------------------------------------ */
 
 static bool ioeventfd_signal(vmb_device *dev, enum vmb_space space, uint64_t addr, uint64_t value,
                              unsigned size);
 
+/* Without KVM, what a read-only slot would give: the bytes of an active shadow. */
+static bool shadow_read(vmb_device *dev, uint64_t addr, unsigned size, uint64_t *value)
+{
+    for (guint i = 0; i < dev->shadows->len; i++) {
+        const struct device_shadow *shadow = dev->shadows->pdata[i];
+        if (!atomic_load_explicit(&shadow->active, memory_order_acquire) || addr < shadow->gpa ||
+            addr - shadow->gpa >= shadow->size || size > shadow->size - (addr - shadow->gpa))
+            continue;
+        const uint8_t *at = shadow->host + (addr - shadow->gpa);
+        /* An aligned access is one load, as the guest's would be: never a torn register. */
+        uint64_t result = 0;
+        if (size == 4 && !((uintptr_t)at & 3)) {
+            result = le32toh(__atomic_load_n((const uint32_t *)at, __ATOMIC_ACQUIRE));
+        } else if (size == 2 && !((uintptr_t)at & 1)) {
+            result = le16toh(__atomic_load_n((const uint16_t *)at, __ATOMIC_ACQUIRE));
+        } else {
+            for (unsigned b = 0; b < size; b++)
+                result |= (uint64_t)__atomic_load_n(&at[b], __ATOMIC_ACQUIRE) << (8 * b);
+        }
+        *value = result; /* the shadow holds little-endian bytes, as the guest reads them */
+        return true;
+    }
+    return false;
+}
+
 static uint64_t routed_read(void *opaque, uint64_t offset, unsigned size)
 {
     struct device_region *region = opaque;
+    uint64_t value;
+    if (region->space == VMB_SPACE_MMIO &&
+        shadow_read(region->dev, region->base + offset, size, &value))
+        return value;
     return region->ops.read(region->opaque, offset, size);
 }
 
@@ -281,6 +477,8 @@ static int host_map_region(vmb_device *dev, enum vmb_space space, uint64_t base,
         return err;
     }
     g_ptr_array_add(dev->regions, region);
+    if (space == VMB_SPACE_MMIO)
+        shadows_region_mapped(dev, base, length);
     return 0;
 }
 
@@ -294,6 +492,8 @@ static int host_unmap_region(vmb_device *dev, enum vmb_space space, uint64_t bas
         /* A region unmapped from inside a handler may still be in use by another vCPU (see
          * bus_unmap): its record, the routed handlers' opaque, lives until the device goes. */
         g_ptr_array_add(dev->retired, g_ptr_array_steal_index_fast(dev->regions, i));
+        if (space == VMB_SPACE_MMIO)
+            shadows_region_unmapped(dev);
         return 0;
     }
     return -ENOENT;
@@ -304,8 +504,8 @@ static bool own_line(vmb_device *dev, int line)
 {
     if (line >= 0 && line == dev->decl->irq)
         return true;
-    vmb_log_error("%s: plugin drove interrupt line %d, but the board gave it %s", dev->label,
-                  line, dev->decl->irq >= 0 ? "another line" : "none");
+    vmb_log_error("%s: plugin drove interrupt line %d, but the board gave it %s", dev->label, line,
+                  dev->decl->irq >= 0 ? "another line" : "none");
     return false;
 }
 
@@ -347,8 +547,8 @@ static void console_quit(void *opaque)
     vm_request_stop(opaque, VM_STOP_SIGNAL, 0);
 }
 
-static vmb_console *host_console_open(vmb_device *dev, const char *spec,
-                                      vmb_console_input_fn input, void *opaque)
+static vmb_console *host_console_open(vmb_device *dev, const char *spec, vmb_console_input_fn input,
+                                      void *opaque)
 {
     GError *error = NULL;
     struct console *console = console_open(dev->vm->loop, spec, input, opaque, device_lock(dev),
@@ -484,6 +684,8 @@ struct device_irqfd {
     int resample_fd;          /* -1: edge */
     struct loop_watch *watch; /* without KVM: reads trigger_fd on the I/O thread */
     bool removed;             /* kept until the device goes: the watch may be dispatching */
+    bool deferred;            /* KVM said EAGAIN: registered by devices_late_init */
+    uint32_t gsi;
 };
 
 /* KVM_IRQ_LINE's encoding on arm64 (Documentation/virt/kvm/api.rst): type in bits 24-27. */
@@ -710,8 +912,16 @@ static int host_irqfd_add(vmb_device *dev, int line, int trigger_fd, int resampl
     irqfd->line = line;
     irqfd->trigger_fd = trigger_fd;
     irqfd->resample_fd = resample_fd;
+    irqfd->gsi = gsi;
     if (vm->vm_fd >= 0) {
         int ret = kvm_irqfd(irqfd, gsi, false);
+        /* EAGAIN: the in-kernel interrupt controller is not initialised yet (an arm64 vGIC
+         * is, only once every vCPU exists): register it when it is, before the guest runs.
+         * Anything the device signals meanwhile stays counted in the eventfd. */
+        if (ret == -EAGAIN && !vm->irqchip_complete) {
+            irqfd->deferred = true;
+            ret = 0;
+        }
         if (ret < 0) {
             g_mutex_unlock(&dev->eventfd_lock);
             vmb_log_warn("%s: KVM_IRQFD for line %d failed: %s", dev->label, line,
@@ -746,15 +956,40 @@ static int host_irqfd_remove(vmb_device *dev, int line, int trigger_fd)
     if (irqfd->watch) {
         loop_unwatch(irqfd->watch);
         irqfd->watch = NULL;
-    } else {
-        uint32_t gsi = 0;
-        irqfd_gsi(dev->vm, line, &gsi);
-        int ret = kvm_irqfd(irqfd, gsi, true);
+    } else if (!irqfd->deferred) {
+        int ret = kvm_irqfd(irqfd, irqfd->gsi, true);
         if (ret < 0)
             vmb_log_warn("%s: removing KVM_IRQFD for line %d: %s", dev->label, line,
                          g_strerror(-ret));
     }
     return 0;
+}
+
+bool devices_late_init(struct vm *vm, GError **error)
+{
+    vm->irqchip_complete = true;
+    for (guint d = 0; d < vm->devices->len; d++) {
+        vmb_device *dev = vm->devices->pdata[d];
+        g_mutex_lock(&dev->eventfd_lock);
+        for (guint i = 0; i < dev->irqfds->len; i++) {
+            struct device_irqfd *irqfd = dev->irqfds->pdata[i];
+            if (irqfd->removed || !irqfd->deferred)
+                continue;
+            int ret = kvm_irqfd(irqfd, irqfd->gsi, false);
+            if (ret < 0) {
+                g_mutex_unlock(&dev->eventfd_lock);
+                /* The device believes its interrupts are wired: starting would lose them. */
+                g_set_error(error, VMB_ERROR, VMB_ERROR_KVM,
+                            "%s: KVM_IRQFD for line %d failed once the interrupt controller "
+                            "was ready: %s (irqfd: false on the device avoids it)",
+                            dev->label, irqfd->line, g_strerror(-ret));
+                return false;
+            }
+            irqfd->deferred = false;
+        }
+        g_mutex_unlock(&dev->eventfd_lock);
+    }
+    return true;
 }
 
 void devices_irq_acknowledge(struct vm *vm, unsigned line)
@@ -816,6 +1051,7 @@ const struct vmb_host device_host_api = {
     .ioeventfd_remove = host_ioeventfd_remove,
     .irqfd_add = host_irqfd_add,
     .irqfd_remove = host_irqfd_remove,
+    .mmio_shadow = host_mmio_shadow,
 };
 
 /* ---- lifecycle -------------------------------------------------------------------------- */
@@ -968,6 +1204,8 @@ static void device_release(vmb_device *dev)
         struct device_region *region = dev->regions->pdata[dev->regions->len - 1];
         host_unmap_region(dev, region->space, region->base);
     }
+    for (guint i = 0; i < dev->shadows->len; i++)
+        shadow_deactivate(dev, dev->shadows->pdata[i], NULL);
     while (dev->watches->len)
         host_unwatch_fd(dev->watches->pdata[dev->watches->len - 1]);
     while (dev->timers->len)
@@ -989,6 +1227,7 @@ static void device_free(vmb_device *dev)
     g_ptr_array_unref(dev->retired);
     g_ptr_array_unref(dev->ioeventfds);
     g_ptr_array_unref(dev->irqfds);
+    g_ptr_array_unref(dev->shadows);
     g_mutex_clear(&dev->eventfd_lock);
     g_ptr_array_unref(dev->consoles);
     g_ptr_array_unref(dev->timers);
@@ -1026,6 +1265,7 @@ bool devices_create(struct vm *vm, GError **error)
         dev->retired = g_ptr_array_new_with_free_func(g_free);
         dev->ioeventfds = g_ptr_array_new_with_free_func(g_free);
         dev->irqfds = g_ptr_array_new_with_free_func(g_free);
+        dev->shadows = g_ptr_array_new_with_free_func(shadow_free);
         g_mutex_init(&dev->eventfd_lock);
         dev->consoles = g_ptr_array_new();
         dev->timers = g_ptr_array_new();
@@ -1059,6 +1299,7 @@ bool devices_create(struct vm *vm, GError **error)
         }
         dev->realized = true;
     }
+    shadows_activate(vm);
     return true;
 }
 
@@ -1101,8 +1342,7 @@ void devices_print_stats(struct vm *vm, FILE *out)
             g_snprintf(range, sizeof(range), "0x%" G_GINT64_MODIFIER "x-0x%" G_GINT64_MODIFIER "x",
                        info->base, info->base + info->length - 1);
             fprintf(out, "%-40s %-5s %-23s %12" G_GUINT64_FORMAT " %12" G_GUINT64_FORMAT "\n",
-                    info->owner, bus_name(buses[b]), range, info->stats.reads,
-                    info->stats.writes);
+                    info->owner, bus_name(buses[b]), range, info->stats.reads, info->stats.writes);
         }
         fprintf(out, "%-40s %-5s %-23s %12" G_GUINT64_FORMAT "\n", "(unclaimed accesses)",
                 bus_name(buses[b]), "", bus_unclaimed_count(buses[b]));

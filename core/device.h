@@ -36,6 +36,7 @@ struct vmb_device {
     GPtrArray *ioeventfds, *irqfds;
     GMutex eventfd_lock;
     atomic_uint ioeventfd_count;
+    GPtrArray *shadows; /* struct device_shadow *: read shadows given by host->mmio_shadow */
 };
 
 struct console;
@@ -46,6 +47,9 @@ extern const struct vmb_host device_host_api;
  * created is destroyed and the error names the device, its plugin file and board line. */
 bool devices_create(struct vm *vm, GError **error);
 void devices_reset(struct vm *vm);
+/* After the backend's vm_late_init (vCPUs and interrupt controller complete): register the
+ * irqfds KVM could not take before (arm64 takes none until the vGIC is initialised). */
+bool devices_late_init(struct vm *vm, GError **error);
 void devices_destroy(struct vm *vm);
 /* Per-device access counts for --stats. */
 void devices_print_stats(struct vm *vm, FILE *out);

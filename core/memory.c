@@ -18,12 +18,15 @@
 
 #include "util.h"
 
-#define MEMORY_MAX_SLOTS 32
-#define MEMORY_PAGE_SIZE 4096ull
+#define MEMORY_MAX_SLOTS   32
+#define MEMORY_MAX_SHADOWS 64
+/* KVM slot ids: RAM slot i is id i; read shadow i is id MEMORY_SHADOW_SLOT_BASE + i. */
+#define MEMORY_SHADOW_SLOT_BASE MEMORY_MAX_SLOTS
 
 struct guest_memory {
     struct mem_slot slots[MEMORY_MAX_SLOTS]; /* sorted by gpa */
     unsigned count;
+    struct mem_slot shadows[MEMORY_MAX_SHADOWS]; /* host == NULL: free entry */
     int vm_fd; /* -1 until memory_register_kvm; later slots are registered as they are added */
 };
 
@@ -128,11 +131,43 @@ bool memory_add_ram(struct guest_memory *mem, uint64_t gpa, uint64_t size, GErro
     return true;
 }
 
+static bool register_shadow(struct guest_memory *mem, unsigned index, bool remove, GError **error)
+{
+    const struct mem_slot *shadow = &mem->shadows[index];
+    struct kvm_userspace_memory_region region = {
+        .slot = MEMORY_SHADOW_SLOT_BASE + index,
+        .flags = KVM_MEM_READONLY,
+        .guest_phys_addr = shadow->gpa,
+        .memory_size = remove ? 0 : shadow->size,
+        .userspace_addr = (uint64_t)(uintptr_t)shadow->host,
+    };
+
+    if (!remove && ioctl(mem->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0) {
+        g_set_error(error, VMB_ERROR, VMB_ERROR_KVM,
+                    "this KVM has no read-only memory slots (KVM_CAP_READONLY_MEM)");
+        return false;
+    }
+    if (ioctl(mem->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+        g_set_error(error, VMB_ERROR, VMB_ERROR_KVM,
+                    "KVM_SET_USER_MEMORY_REGION for the read shadow [0x%" PRIx64 ", 0x%" PRIx64
+                    ") failed: %s",
+                    shadow->gpa, shadow->gpa + shadow->size, g_strerror(errno));
+        return false;
+    }
+    return true;
+}
+
 bool memory_register_kvm(struct guest_memory *mem, int vm_fd, GError **error)
 {
     mem->vm_fd = vm_fd;
     for (unsigned i = 0; i < mem->count; i++) {
         if (!register_slot(mem, i, error)) {
+            mem->vm_fd = -1;
+            return false;
+        }
+    }
+    for (unsigned i = 0; i < MEMORY_MAX_SHADOWS; i++) {
+        if (mem->shadows[i].host && !register_shadow(mem, i, false, error)) {
             mem->vm_fd = -1;
             return false;
         }
@@ -227,4 +262,71 @@ uint64_t memory_total(const struct guest_memory *mem)
     for (unsigned i = 0; i < mem->count; i++)
         total += mem->slots[i].size;
     return total;
+}
+
+static bool ranges_overlap(uint64_t a, uint64_t a_size, uint64_t b, uint64_t b_size)
+{
+    /* Written so that a range ending at the top of the address space cannot wrap. */
+    return a >= b ? a - b < b_size : b - a < a_size;
+}
+
+bool memory_add_shadow(struct guest_memory *mem, uint64_t gpa, uint64_t size, void *host,
+                       GError **error)
+{
+    if (size == 0 || gpa % MEMORY_PAGE_SIZE || size % MEMORY_PAGE_SIZE || gpa + size < gpa ||
+        (uintptr_t)host % MEMORY_PAGE_SIZE) {
+        g_set_error(error, VMB_ERROR, VMB_ERROR_INVALID,
+                    "a read shadow at 0x%" PRIx64 " of size 0x%" PRIx64
+                    " must be non-empty, 4 KiB aligned and inside the address space",
+                    gpa, size);
+        return false;
+    }
+    for (unsigned i = 0; i < mem->count; i++) {
+        if (ranges_overlap(gpa, size, mem->slots[i].gpa, mem->slots[i].size)) {
+            g_set_error(error, VMB_ERROR, VMB_ERROR_INVALID,
+                        "a read shadow at [0x%" PRIx64 ", 0x%" PRIx64 ") overlaps guest RAM", gpa,
+                        gpa + size);
+            return false;
+        }
+    }
+    unsigned index = MEMORY_MAX_SHADOWS;
+    for (unsigned i = 0; i < MEMORY_MAX_SHADOWS; i++) {
+        const struct mem_slot *other = &mem->shadows[i];
+        if (!other->host) {
+            if (index == MEMORY_MAX_SHADOWS)
+                index = i;
+        } else if (ranges_overlap(gpa, size, other->gpa, other->size)) {
+            g_set_error(error, VMB_ERROR, VMB_ERROR_INVALID,
+                        "a read shadow at [0x%" PRIx64 ", 0x%" PRIx64
+                        ") overlaps another at 0x%" PRIx64,
+                        gpa, gpa + size, other->gpa);
+            return false;
+        }
+    }
+    if (index == MEMORY_MAX_SHADOWS) {
+        g_set_error(error, VMB_ERROR, VMB_ERROR_INVALID, "too many read shadows (at most %d)",
+                    MEMORY_MAX_SHADOWS);
+        return false;
+    }
+    mem->shadows[index] = (struct mem_slot){.gpa = gpa, .size = size, .host = host};
+    if (mem->vm_fd >= 0 && !register_shadow(mem, index, false, error)) {
+        mem->shadows[index] = (struct mem_slot){0};
+        return false;
+    }
+    return true;
+}
+
+bool memory_remove_shadow(struct guest_memory *mem, void *host, GError **error)
+{
+    for (unsigned i = 0; i < MEMORY_MAX_SHADOWS; i++) {
+        struct mem_slot *shadow = &mem->shadows[i];
+        if (!host || shadow->host != host)
+            continue;
+        /* KVM returns once no vCPU uses the old memory map any more. */
+        if (mem->vm_fd >= 0 && !register_shadow(mem, i, true, error))
+            return false;
+        *shadow = (struct mem_slot){0};
+        return true;
+    }
+    return true;
 }

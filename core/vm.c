@@ -3,7 +3,8 @@
  * The machine's lifecycle. vm_run() is the one place that orders start-up and shutdown:
  *
  *   devices_create -> arch->load -> vcpu_create + arch->vcpu_init (each vCPU)
- *   -> arch->vm_late_init -> devices_reset -> loop_start -> vcpu_start (each vCPU)
+ *   -> arch->vm_late_init -> devices_late_init (irqfds KVM deferred) -> devices_reset
+ *   -> loop_start -> vcpu_start (each vCPU)
  *   -> wait for a stop request -> kick and join every vCPU -> loop_stop
  *
  * Devices exist before the payload is loaded so firmware tables can describe them; vCPUs are
@@ -241,7 +242,8 @@ int vm_run(struct vm *vm, GError **error)
     }
 
     if (!devices_create(vm, error) || !vm->arch->load(vm, error) || !vm_create_vcpus(vm, error) ||
-        (vm->arch->vm_late_init && !vm->arch->vm_late_init(vm, error)))
+        (vm->arch->vm_late_init && !vm->arch->vm_late_init(vm, error)) ||
+        !devices_late_init(vm, error))
         return -1;
     devices_reset(vm);
     if (!loop_start(vm->loop, error))

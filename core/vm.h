@@ -62,7 +62,8 @@ struct vm {
     GCond stop_cond;
 
     bool stats_enabled;
-    void *arch_state; /* owned by the backend */
+    bool irqchip_complete; /* set by devices_late_init, after the backend's vm_late_init */
+    void *arch_state;      /* owned by the backend */
 };
 
 /* Everything but KVM: buses, loop, memory object (no RAM yet), devices list. */

@@ -43,6 +43,11 @@ struct arch_ops {
     uint32_t (*irq_line_encode)(struct vm *vm, unsigned line);
     void (*vm_destroy)(struct vm *vm); /* optional: free arch_state */
     void (*vcpu_destroy)(struct vcpu *vcpu); /* optional */
+    /* Read shadows (host->mmio_shadow) are offered: a guest's reads of device memory see
+     * the host's stores. True on x86 (coherent whatever the memory type); false on arm64,
+     * where a guest's uncached device-memory reads of a cacheable host page can be stale
+     * unless the CPU forces stage-2 cacheability (FEAT_S2FWB), which KVM does not report. */
+    bool mmio_shadow;
 };
 
 /* The backend for `arch`, or NULL if this build has none (another host architecture). */

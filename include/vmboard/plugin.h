@@ -67,7 +67,7 @@ extern "C" {
 #endif
 
 #define VMB_ABI_MAJOR 1
-#define VMB_ABI_MINOR 0
+#define VMB_ABI_MINOR 1
 
 /* The one symbol a plugin exports. */
 #define VMB_PLUGIN_ENTRY_SYMBOL "vmb_plugin_entry"
@@ -317,6 +317,25 @@ struct vmb_host {
      */
     int (*irqfd_add)(vmb_device *dev, int line, int trigger_fd, int resample_fd);
     int (*irqfd_remove)(vmb_device *dev, int line, int trigger_fd);
+
+    /*
+     * Read shadow (ABI 1.1; check with VMB_HOST_HAS). The guest reads the MMIO range
+     * [addr, addr+len) from host memory instead of calling the region's read handler: a
+     * read costs no vCPU exit. Guest writes still reach the write handler (or a matching
+     * ioeventfd). Returns that memory, len bytes as the guest sees them (little-endian
+     * registers), which the device must keep equal to what its read handler would return;
+     * it starts filled with 0xff. addr and len must be multiples of 4096, the range must
+     * hold part of one of the device's MMIO regions and no other device's region, and no
+     * other device may map a region into it later. Aligned stores of 1, 2 or 4 bytes are
+     * seen by the guest whole; after a write handler returns, the guest's next read sees
+     * what it stored. On a KVM VM this is a KVM_MEM_READONLY memory slot. Returns NULL when
+     * the machine cannot: no KVM_CAP_READONLY_MEM, or arm64, where a guest's uncached
+     * (device memory) reads need not see the host's cached stores; reads keep calling the
+     * handler then. A VM without KVM reads the shadow in its bus read path, so a device
+     * behaves alike in both. The shadow lasts until the device's region is unmapped or the
+     * device is destroyed. Call from realize.
+     */
+    void *(*mmio_shadow)(vmb_device *dev, uint64_t addr, uint64_t len);
 };
 
 /* ---- the plugin descriptor ------------------------------------------------------------- */

@@ -421,4 +421,5 @@ const struct arch_ops x86_arch_ops = {
     .dump_registers = x86_dump_registers,
     .irq_line_encode = x86_irq_line_encode,
     .vm_destroy = x86_vm_destroy,
+    .mmio_shadow = true,
 };
