@@ -2,10 +2,11 @@
 /*
  * virtio-blk under real KVM: the tiny long-mode driver tests/guests/virtio-blk.S writes 200
  * sectors polling the used ring, then reads 100 back sleeping in HLT until the interrupt.
- * Run with the fast paths on, then off, this checks what --stats says about exits: with the
- * ioeventfd, queue notifications never exit to vmboard (the register writes left are set-up
- * and the interrupt handler's acknowledgements); without it, every notification is a
- * userspace exit. With the resampling irqfd, every read still gets its interrupt.
+ * Run with the fast paths on, then off, this checks what --stats says about exits: with them,
+ * no request and no interrupt costs a userspace exit (notifications and InterruptACK go to
+ * ioeventfds, InterruptStatus is read from the read shadow); only the driver's set-up
+ * exits. Without the ioeventfds every notification exits, without the shadow every
+ * InterruptStatus read. With the resampling irqfd, every read still gets its interrupt.
  *
  * Without /dev/kvm the suite is skipped (77), unless CI=true where that is a failure.
  */
@@ -165,17 +166,37 @@ static uint64_t interrupts_seen(const struct run *r)
     return interrupts;
 }
 
-START_TEST(kvm_fast_paths_no_notify_exits)
+START_TEST(kvm_fast_paths_no_exits_per_request)
 {
     struct run r;
     run_guest(&r, "");
-    uint64_t interrupts = interrupts_seen(&r);
-    /* 300 notifications, none of them a register write reaching vmboard: what is left is
-     * set-up (under 30) and one acknowledgement per interrupt. */
-    ck_assert_msg(r.mmio_writes < 30 + interrupts, "%lu register writes exited:\n%s",
+    interrupts_seen(&r);
+    /* 300 requests and 100 interrupts, and not one register access exited to vmboard for
+     * them: notifications and InterruptACK went to ioeventfds, InterruptStatus was read
+     * from the read shadow. What is left is the driver's set-up (18 writes). */
+    ck_assert_msg(r.mmio_reads == 0, "%lu register reads exited:\n%s", (unsigned long)r.mmio_reads,
+                  r.err);
+    ck_assert_msg(r.mmio_writes < 30, "%lu register writes exited:\n%s",
                   (unsigned long)r.mmio_writes, r.err);
     ck_assert_msg(strstr(r.err, "(0 by a register write that exited to vmboard)"),
                   "notifications exited:\n%s", r.err);
+    ck_assert_msg(strstr(r.err, "InterruptACK by ioeventfd); registers read from a shadow page"),
+                  "-v does not report the fast paths:\n%s", r.err);
+    run_clear(&r);
+}
+END_TEST
+
+/* Without the read shadow each interrupt's InterruptStatus read exits; the rest does not. */
+START_TEST(kvm_without_read_shadow_status_reads_exit)
+{
+    struct run r;
+    run_guest(&r, ", read-shadow: false");
+    uint64_t interrupts = interrupts_seen(&r);
+    ck_assert_msg(r.mmio_reads >= interrupts, "%lu register reads for %lu interrupts:\n%s",
+                  (unsigned long)r.mmio_reads, (unsigned long)interrupts, r.err);
+    ck_assert_msg(r.mmio_writes < 30, "%lu register writes exited:\n%s",
+                  (unsigned long)r.mmio_writes, r.err);
+    ck_assert(strstr(r.err, "registers read by exits"));
     run_clear(&r);
 }
 END_TEST
@@ -216,7 +237,8 @@ int main(void)
     Suite *s = suite_create("virtio-kvm");
     TCase *tc = tcase_create("blk");
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, kvm_fast_paths_no_notify_exits);
+    tcase_add_test(tc, kvm_fast_paths_no_exits_per_request);
+    tcase_add_test(tc, kvm_without_read_shadow_status_reads_exit);
     tcase_add_test(tc, kvm_without_fast_paths_every_notify_exits);
     tcase_add_test(tc, kvm_irq_line_without_irqfd);
     suite_add_tcase(s, tc);

@@ -186,6 +186,18 @@ static void blk_machine_free(struct test_machine *m, char *image)
 
 /* ---- transport -------------------------------------------------------------------------- */
 
+/* The driver's acknowledgement reaches the device through an eventfd: wait until it is
+ * applied (the worker thread does it within microseconds). */
+static bool wait_interrupt_status(struct guest *g, uint32_t value)
+{
+    for (int waited = 0; waited < WAIT_MS; waited++) {
+        if (reg_read(g, VQ_REG_INTERRUPT_STATUS) == value)
+            return true;
+        g_usleep(1000);
+    }
+    return false;
+}
+
 START_TEST(transport_identity_registers)
 {
     struct test_machine *m = virtio_machine_new();
@@ -220,8 +232,9 @@ START_TEST(transport_identity_registers)
         reg_write(&g, VQ_REG_QUEUE_SEL, 3); /* no such queue */
         ck_assert_uint_eq(reg_read(&g, VQ_REG_QUEUE_NUM_MAX), 0);
         ck_assert_uint_eq(reg_read(&g, VQ_REG_SHM_LEN_LOW), 0xffffffff); /* no shared memory */
-        /* Registers take 32-bit accesses only: a byte read of the magic reads 0. */
-        ck_assert_uint_eq(bus_read(m->vm->mmio, devices[i].base, 1), 0);
+        /* The guest reads the registers from the read shadow, as memory: a byte read of
+         * the magic gives its first byte (transport_read_shadow_off traps it instead). */
+        ck_assert_uint_eq(bus_read(m->vm->mmio, devices[i].base, 1), 'v');
     }
 
     /* virtio-blk config: capacity in sectors, 64-bit, read in halves; byte access works. */
@@ -368,10 +381,11 @@ START_TEST(transport_interrupt_level_through_irqfd)
     ck_assert(guest_wait_irq(&g, 1, WAIT_MS));
     ck_assert_uint_ge(irq_raise_count(m->vm, BLK_IRQ), 2);
 
-    /* Acknowledge, then end of interrupt: stays low. */
+    /* Acknowledge, then end of interrupt: stays low. The acknowledgement goes through an
+     * ioeventfd, so InterruptStatus clears once the worker has applied it. */
     reg_write(&g, VQ_REG_INTERRUPT_ACK, 1);
-    ck_assert_uint_eq(reg_read(&g, VQ_REG_INTERRUPT_STATUS), 0);
     guest_eoi(&g);
+    ck_assert(wait_interrupt_status(&g, 0));
     ck_assert(guest_wait_irq(&g, 0, WAIT_MS));
     g_usleep(20000);
     ck_assert_int_eq(irq_level(m->vm, BLK_IRQ), 0);
@@ -533,6 +547,176 @@ static uint64_t eventfd_count(int fd)
 
 /* A virtio-rng device without the transport's own eventfds, so the test owns the notify
  * register and the interrupt line. */
+/* Every 32-bit register and config word of two devices, one read from its shadow and one
+ * through its read handler, must agree. */
+static void assert_same_registers(struct guest *shadowed, struct guest *trapped, const char *when)
+{
+    for (uint64_t offset = 0; offset < 0x200; offset += 4) {
+        uint32_t a = reg_read(shadowed, offset), b = reg_read(trapped, offset);
+        ck_assert_msg(a == b, "%s: register 0x%03x reads 0x%x from the shadow, 0x%x trapped", when,
+                      (unsigned)offset, a, b);
+    }
+}
+
+/* The read shadow is a copy of what the read handler gives, through the whole life of the
+ * device: identity, feature and queue selectors, queue set-up, interrupts, a device that
+ * needs a reset, and reset. The same driver steps go to a device with read-shadow: false. */
+START_TEST(transport_read_shadow_matches_registers)
+{
+    struct test_machine *m = virtio_machine_new();
+    char *image0 = make_image(m, "disk0.img"), *image1 = make_image(m, "disk1.img");
+    char *yaml =
+        g_strdup_printf("  - {type: virtio-blk, id: disk0, mmio: 0xd0000000, irq: 5, image: %s}\n"
+                        "  - {type: virtio-blk, id: disk1, mmio: 0xd0001000, irq: 6, image: %s, "
+                        "read-shadow: false}\n",
+                        image0, image1);
+    machine_start(m, yaml);
+    struct guest gs, gt;
+    guest_attach(&gs, m, 0xd0000000, 5);
+    guest_attach(&gt, m, 0xd0001000, 6);
+    gt.heap = 8u << 20; /* the two drivers share guest RAM */
+    /* The shadowed device's byte reads come from memory; the other's trap and read 0. */
+    ck_assert_uint_eq(bus_read(m->vm->mmio, gs.base, 1), 'v');
+    ck_assert_uint_eq(bus_read(m->vm->mmio, gt.base, 1), 0);
+
+    struct guest *both[] = {&gs, &gt};
+    assert_same_registers(&gs, &gt, "after realize");
+    for (int i = 0; i < 2; i++)
+        ck_assert(guest_negotiate(both[i], ALL_BLK_FEATURES | FBIT(F_VERSION_1)) & ST_FEATURES_OK);
+    assert_same_registers(&gs, &gt, "after FEATURES_OK");
+    for (int i = 0; i < 2; i++) {
+        reg_write(both[i], VQ_REG_DEVICE_FEATURES_SEL, 1);
+        reg_write(both[i], VQ_REG_QUEUE_SEL, 0);
+    }
+    assert_same_registers(&gs, &gt, "feature word 1, queue 0");
+    for (int i = 0; i < 2; i++)
+        ck_assert(guest_setup_queue(both[i], 0, 128));
+    assert_same_registers(&gs, &gt, "queue 0 ready");
+    for (int i = 0; i < 2; i++)
+        reg_write(both[i], VQ_REG_QUEUE_SEL, 7); /* no such queue */
+    assert_same_registers(&gs, &gt, "QueueSel 7");
+    for (int i = 0; i < 2; i++) {
+        reg_write(both[i], VQ_REG_QUEUE_SEL, 0);
+        reg_write(both[i], VQ_REG_STATUS, reg_read(both[i], VQ_REG_STATUS) | ST_DRIVER_OK);
+    }
+    assert_same_registers(&gs, &gt, "DRIVER_OK");
+
+    /* A completion: InterruptStatus 1 in both. */
+    for (int i = 0; i < 2; i++) {
+        uint64_t data = guest_alloc(both[i], SECTOR, SECTOR);
+        ck_assert_uint_eq(blk_do(both[i], T_IN, 0, data, SECTOR, NULL), S_OK);
+        ck_assert(guest_wait_irq(both[i], 1, WAIT_MS));
+        ck_assert(wait_interrupt_status(both[i], 1));
+    }
+    assert_same_registers(&gs, &gt, "interrupt pending");
+    for (int i = 0; i < 2; i++) {
+        reg_write(both[i], VQ_REG_INTERRUPT_ACK, 1);
+        guest_eoi(both[i]);
+        ck_assert(wait_interrupt_status(both[i], 0));
+    }
+    assert_same_registers(&gs, &gt, "acknowledged");
+
+    /* A bad chain: DEVICE_NEEDS_RESET, and the configuration-change interrupt. */
+    for (int i = 0; i < 2; i++) {
+        guest_set_avail_idx(both[i], 0, (uint16_t)(both[i]->q[0].avail_idx + 1000));
+        guest_kick(both[i], 0);
+        ck_assert(guest_wait_status(both[i], ST_NEEDS_RESET, WAIT_MS));
+        ck_assert(wait_interrupt_status(both[i], 2));
+    }
+    assert_same_registers(&gs, &gt, "needs reset");
+    for (int i = 0; i < 2; i++)
+        reg_write(both[i], VQ_REG_STATUS, 0);
+    assert_same_registers(&gs, &gt, "after reset");
+
+    g_free(yaml);
+    g_free(image0);
+    g_free(image1);
+    machine_free(m);
+}
+END_TEST
+
+/* Without the shadow every register access reaches the handler: a byte read of the magic
+ * breaks the 32-bit rule and reads 0. A device whose page holds another device's window
+ * gets no shadow either (the guest would read the neighbour from it). */
+START_TEST(transport_read_shadow_off)
+{
+    struct test_machine *m = virtio_machine_new();
+    machine_start(m, "  - {type: virtio-rng, id: rng0, mmio: 0xd0000000, irq: 5, "
+                     "read-shadow: false}\n"
+                     "  - {type: virtio-rng, id: rng1, mmio: 0xd0001000, irq: 6}\n"
+                     "  - {type: virtio-rng, id: rng2, mmio: 0xd0001200, irq: 7}\n");
+    ck_assert_uint_eq(bus_read(m->vm->mmio, 0xd0000000, 1), 0);
+    ck_assert_uint_eq(bus_read(m->vm->mmio, 0xd0001000, 1), 0);
+    ck_assert_uint_eq(bus_read(m->vm->mmio, 0xd0001200, 1), 0);
+    ck_assert_uint_eq(bus_read(m->vm->mmio, 0xd0001200, 4), 0x74726976); /* both still work */
+    machine_free(m);
+}
+END_TEST
+
+/* The host function's rules. */
+START_TEST(host_mmio_shadow_rules)
+{
+    struct test_machine *m = virtio_machine_new();
+    machine_start(m, "  - {type: virtio-rng, id: rng0, mmio: 0xd0001000, irq: 6, "
+                     "read-shadow: false}\n"
+                     "  - {type: virtio-rng, id: rng1, mmio: 0xd0002000, irq: 7, "
+                     "read-shadow: false}\n");
+    vmb_device *dev = find_device(m, "rng0");
+    const struct vmb_host *host = &device_host_api;
+    ck_assert(VMB_HOST_HAS(host, mmio_shadow));
+
+    ck_assert_ptr_null(host->mmio_shadow(dev, RNG_BASE + 0x200, 0x1000));  /* not a page */
+    ck_assert_ptr_null(host->mmio_shadow(dev, RNG_BASE, 0x800));           /* not a page */
+    ck_assert_ptr_null(host->mmio_shadow(dev, RNG_BASE + 0x1000, 0x1000)); /* rng1's page */
+    ck_assert_ptr_null(host->mmio_shadow(dev, 0xe0000000, 0x1000));        /* nobody's */
+
+    uint8_t *shadow = host->mmio_shadow(dev, RNG_BASE, 0x1000);
+    ck_assert_ptr_nonnull(shadow);
+    ck_assert_ptr_null(host->mmio_shadow(dev, RNG_BASE, 0x1000)); /* one per page */
+    /* It starts as unclaimed memory reads; what the device stores is what the guest reads,
+     * in whole aligned words, little-endian. */
+    ck_assert_uint_eq(bus_read(m->vm->mmio, RNG_BASE + 0x100, 4), 0xffffffff);
+    uint32_t word = htole32(0x12345678);
+    memcpy(shadow + 0x100, &word, 4);
+    ck_assert_uint_eq(bus_read(m->vm->mmio, RNG_BASE + 0x100, 4), 0x12345678);
+    ck_assert_uint_eq(bus_read(m->vm->mmio, RNG_BASE + 0x102, 2), 0x1234);
+    ck_assert_uint_eq(bus_read(m->vm->mmio, RNG_BASE + 0x101, 1), 0x56);
+
+    /* Unmapping the device's window ends the shadow: the address is unclaimed again. */
+    ck_assert_int_eq(host->unmap_region(dev, VMB_SPACE_MMIO, RNG_BASE), 0);
+    ck_assert_uint_eq(bus_read(m->vm->mmio, RNG_BASE + 0x100, 4), 0xffffffff);
+    memcpy(shadow + 0x100, &word, 4); /* still the device's memory until it goes */
+    ck_assert_uint_eq(bus_read(m->vm->mmio, RNG_BASE + 0x100, 4), 0xffffffff);
+    machine_free(m);
+}
+END_TEST
+
+/* InterruptACK through its ioeventfds: an acknowledgement still applies before the next
+ * completion sets the bit again, so no completion goes without its interrupt. Each round
+ * acknowledges, submits at once (the worker may not have seen the acknowledgement yet),
+ * and needs the interrupt for the new completion to arrive. */
+START_TEST(transport_ack_through_ioeventfd_keeps_order)
+{
+    struct guest g;
+    char *image;
+    /* Without event index every completion interrupts. */
+    struct test_machine *m =
+        blk_machine_started(&g, &image, NULL, ALL_BLK_FEATURES & ~FBIT(F_EVENT_IDX));
+    uint64_t data = guest_alloc(&g, SECTOR, SECTOR);
+
+    for (int round = 0; round < 200; round++) {
+        ck_assert_uint_eq(blk_do(&g, T_IN, (uint64_t)round, data, SECTOR, NULL), S_OK);
+        ck_assert_msg(guest_wait_irq(&g, 1, WAIT_MS), "round %d: no interrupt", round);
+        uint32_t status = reg_read(&g, VQ_REG_INTERRUPT_STATUS);
+        ck_assert_msg(status == 1, "round %d: InterruptStatus %u", round, status);
+        reg_write(&g, VQ_REG_INTERRUPT_ACK, status);
+        guest_eoi(&g);
+    }
+    ck_assert(wait_interrupt_status(&g, 0));
+    blk_machine_free(m, image);
+}
+END_TEST
+
 static struct test_machine *rng_machine_without_eventfds(vmb_device **dev)
 {
     struct test_machine *m = virtio_machine_new();
@@ -1360,11 +1544,15 @@ static Suite *virtio_suite(void)
     tcase_add_test(transport, transport_event_index);
     tcase_add_test(transport, transport_no_interrupt_flag);
     tcase_add_test(transport, transport_notify_before_driver_ok);
+    tcase_add_test(transport, transport_read_shadow_matches_registers);
+    tcase_add_test(transport, transport_read_shadow_off);
+    tcase_add_test(transport, transport_ack_through_ioeventfd_keeps_order);
     suite_add_tcase(s, transport);
 
     TCase *host = tcase_create("host-eventfds");
     tcase_add_test(host, host_ioeventfd_matching);
     tcase_add_test(host, host_irqfd_edge_and_level);
+    tcase_add_test(host, host_mmio_shadow_rules);
     suite_add_tcase(s, host);
 
     TCase *blk = tcase_create("blk");

@@ -10,14 +10,22 @@
  * non-zero; at the guest's end of interrupt KVM lowers it and signals the resample eventfd,
  * and the worker thread asserts it again if InterruptStatus is still non-zero (the driver
  * acknowledged only part of it, or a completion arrived meanwhile). So neither raising nor
- * lowering the line costs a vCPU exit; the driver's own InterruptStatus read and
- * InterruptACK write in its handler are the only exits an interrupt costs (virtio-mmio has
- * no way around those). Without irqfd support the line is driven with host->irq_set.
+ * lowering the line costs a vCPU exit.
  *
- * Queue notifications are bound to one eventfd per queue with an ioeventfd matching a 4-byte
- * write of the queue index to QueueNotify, so a notification costs no userspace exit. Writes
- * the ioeventfd does not take (other sizes, no ioeventfd support) reach the register handler,
- * which signals the same eventfd: the worker thread sees one path either way.
+ * The driver's interrupt handler reads InterruptStatus and writes the value back to
+ * InterruptACK. Neither exits to vmboard when the fast paths are on:
+ *  - the guest reads every register from a read shadow (host->mmio_shadow, a read-only
+ *    memory slot over the window's page) that this file keeps equal to register_value();
+ *  - with an irqfd, InterruptACK writes of 0 to 3 (what a driver can have read from
+ *    InterruptStatus, 0 after a spurious interrupt) go to four ioeventfds (datamatch), so
+ *    the value survives. The acknowledgement then reaches us late, so it must still be
+ *    applied in the order the guest made it: every path that looks at or changes
+ *    InterruptStatus first applies the pending acknowledgements (acks_apply_locked). An
+ *    acknowledgement the guest wrote before a completion is therefore applied before the
+ *    completion sets its bit, and the completion's interrupt is never lost. Until the
+ *    worker applies it the shadow may show a bit the guest has acknowledged; a driver sees
+ *    that only on a spurious interrupt, and finds nothing new in its rings.
+ * Without irqfd support the line is driven with host->irq_set, and InterruptACK exits.
  */
 #include <endian.h>
 #include <errno.h>
@@ -93,23 +101,79 @@ static void eventfd_drain(int fd)
 
 /* ---- interrupts (lock held) ------------------------------------------------------------- */
 
+/* ---- the read shadow (lock held) --------------------------------------------------------- */
+
+static void shadow_store32(struct virtio_dev *vdev, uint64_t offset, uint32_t value)
+{
+    /* One aligned store: a vCPU reading concurrently sees the old or the new register. */
+    __atomic_store_n((uint32_t *)(vdev->shadow + offset), htole32(value), __ATOMIC_RELEASE);
+}
+
+static uint32_t register_value_locked(struct virtio_dev *vdev, uint64_t offset, bool *readable);
+
+/* Bring the whole shadow up to date: after every register write and state change. */
+static void shadow_sync_locked(struct virtio_dev *vdev)
+{
+    if (!vdev->shadow)
+        return;
+    /* Config space first, its generation (a register) after it. */
+    for (size_t at = 0; REG_CONFIG + at < VIRTIO_MMIO_WINDOW; at++) {
+        uint8_t byte = at < vdev->ops->config_size ? vdev->config[at] : 0;
+        __atomic_store_n(vdev->shadow + REG_CONFIG + at, byte, __ATOMIC_RELEASE);
+    }
+    for (uint64_t offset = 0; offset < REG_CONFIG; offset += 4) {
+        bool readable;
+        uint32_t value = register_value_locked(vdev, offset, &readable);
+        shadow_store32(vdev, offset, readable ? value : 0); /* what a trapped read gives */
+    }
+}
+
+static void shadow_interrupt_locked(struct virtio_dev *vdev)
+{
+    if (vdev->shadow)
+        shadow_store32(vdev, REG_INTERRUPT_STATUS, vdev->interrupt_status);
+}
+
+static void interrupt_ack_locked(struct virtio_dev *vdev, uint32_t bits);
+
+/* Apply the InterruptACK writes the ioeventfds took, before anything reads or changes
+ * InterruptStatus (see the top of the file). */
+static void acks_apply_locked(struct virtio_dev *vdev)
+{
+    if (!vdev->ack_ioeventfd)
+        return;
+    for (unsigned value = 1; value < VIRTIO_ACK_FDS; value++) {
+        uint64_t count;
+        if (read(vdev->ack_fd[value], &count, sizeof(count)) == sizeof(count))
+            interrupt_ack_locked(vdev, value);
+    }
+}
+
 static void interrupt_raise_locked(struct virtio_dev *vdev, uint32_t bits)
 {
+    acks_apply_locked(vdev);
     uint32_t old = vdev->interrupt_status;
 
     vdev->interrupt_status |= bits;
+    shadow_interrupt_locked(vdev); /* before the interrupt: the handler reads it at once */
     if (old || !vdev->interrupt_status)
         return; /* the line is already up (or will be re-raised at resampling) */
     atomic_fetch_add_explicit(&vdev->interrupts, 1, memory_order_relaxed);
-    if (vdev->irqfd)
-        eventfd_kick(vdev->irq_trigger_fd);
-    else
+    if (!vdev->irqfd) {
         vdev->host->irq_set(vdev->dev, vdev->irq_line, 1);
+    } else if (!vdev->irq_asserted) {
+        /* Not while the line is still up from an earlier interrupt whose end the resample
+         * handler has not seen: that handler raises it again. A second trigger now could
+         * reach KVM after the guest's end of interrupt and make a spurious interrupt. */
+        vdev->irq_asserted = true;
+        eventfd_kick(vdev->irq_trigger_fd);
+    }
 }
 
 static void interrupt_ack_locked(struct virtio_dev *vdev, uint32_t bits)
 {
     vdev->interrupt_status &= ~bits;
+    shadow_interrupt_locked(vdev);
     /* With an irqfd the line drops at the end of interrupt and is re-raised by the resample
      * handler if needed; here we only drive it ourselves. */
     if (!vdev->irqfd && !vdev->interrupt_status)
@@ -120,8 +184,20 @@ static void interrupt_ack_locked(struct virtio_dev *vdev, uint32_t bits)
 static void interrupt_resample(struct virtio_dev *vdev)
 {
     pthread_mutex_lock(&vdev->lock);
-    if (vdev->interrupt_status)
+    vdev->irq_asserted = false; /* KVM lowered the line at the end of interrupt */
+    acks_apply_locked(vdev);    /* the handler's acknowledgement came before its end of interrupt */
+    if (vdev->interrupt_status) {
+        vdev->irq_asserted = true;
         eventfd_kick(vdev->irq_trigger_fd);
+    }
+    pthread_mutex_unlock(&vdev->lock);
+}
+
+/* The worker saw an InterruptACK ioeventfd: apply it now so the shadow is soon right too. */
+static void interrupt_acked(struct virtio_dev *vdev)
+{
+    pthread_mutex_lock(&vdev->lock);
+    acks_apply_locked(vdev);
     pthread_mutex_unlock(&vdev->lock);
 }
 
@@ -152,6 +228,7 @@ static void queue_stop_locked(struct virtio_queue *queue)
 
 static void device_reset_locked(struct virtio_dev *vdev)
 {
+    vdev->resets++;
     for (unsigned q = 0; q < vdev->ops->num_queues; q++)
         queue_stop_locked(&vdev->queues[q]);
     vdev->status = 0;
@@ -171,9 +248,11 @@ static void device_reset_locked(struct virtio_dev *vdev)
     for (unsigned q = 0; q < vdev->ops->num_queues; q++)
         if (vdev->queues[q].notify_fd >= 0)
             eventfd_drain(vdev->queues[q].notify_fd);
+    acks_apply_locked(vdev);
     interrupt_ack_locked(vdev, UINT32_MAX);
     if (vdev->ops->reset)
         vdev->ops->reset(vdev);
+    shadow_sync_locked(vdev);
 }
 
 void virtio_machine_reset(void *opaque)
@@ -327,10 +406,13 @@ static void set_high(uint64_t *field, uint32_t value)
     *field = (*field & UINT64_C(0xffffffff)) | ((uint64_t)value << 32);
 }
 
-static uint32_t register_read_locked(struct virtio_dev *vdev, uint64_t offset)
+/* What a read of the register at offset gives; *readable false for write-only and unknown
+ * offsets (they read 0). No side effects: the read shadow is made of these values. */
+static uint32_t register_value_locked(struct virtio_dev *vdev, uint64_t offset, bool *readable)
 {
     struct virtio_queue *queue = selected_queue(vdev);
 
+    *readable = true;
     switch (offset) {
     case REG_MAGIC:
         return VIRTIO_MMIO_MAGIC;
@@ -362,11 +444,23 @@ static uint32_t register_read_locked(struct virtio_dev *vdev, uint64_t offset)
     case REG_CONFIG_GENERATION:
         return vdev->config_generation;
     }
-    vdev->host->guest_error(vdev->dev,
-                            "read of 0x%03" PRIx64 ": not a readable register; "
-                            "reads 0",
-                            offset);
+    *readable = false;
     return 0;
+}
+
+static uint32_t register_read_locked(struct virtio_dev *vdev, uint64_t offset)
+{
+    bool readable;
+
+    if (offset == REG_INTERRUPT_STATUS)
+        acks_apply_locked(vdev);
+    uint32_t value = register_value_locked(vdev, offset, &readable);
+    if (!readable)
+        vdev->host->guest_error(vdev->dev,
+                                "read of 0x%03" PRIx64 ": not a readable register; "
+                                "reads 0",
+                                offset);
+    return value;
 }
 
 static void register_write_locked(struct virtio_dev *vdev, uint64_t offset, uint32_t value)
@@ -430,6 +524,7 @@ static void register_write_locked(struct virtio_dev *vdev, uint64_t offset, uint
                                     value);
         return;
     case REG_INTERRUPT_ACK:
+        acks_apply_locked(vdev); /* any the ioeventfds took came first */
         interrupt_ack_locked(vdev, value);
         return;
     case REG_STATUS:
@@ -508,6 +603,9 @@ static void virtio_mmio_write(void *opaque, uint64_t offset, uint64_t value, uns
             return;
         }
         vdev->ops->config_write(vdev, (unsigned)at, value, size);
+        pthread_mutex_lock(&vdev->lock);
+        shadow_sync_locked(vdev);
+        pthread_mutex_unlock(&vdev->lock);
         return;
     }
     if (size != 4 || (offset & 3)) {
@@ -519,6 +617,8 @@ static void virtio_mmio_write(void *opaque, uint64_t offset, uint64_t value, uns
     }
     pthread_mutex_lock(&vdev->lock);
     register_write_locked(vdev, offset, (uint32_t)value);
+    /* The guest's next read comes from the shadow: it must see this write's effects. */
+    shadow_sync_locked(vdev);
     pthread_mutex_unlock(&vdev->lock);
 }
 
@@ -666,6 +766,7 @@ void virtio_device_broken(struct virtio_dev *vdev, const char *fmt, ...)
         /* 2.1.2: with DRIVER_OK set, tell the driver by a configuration change. */
         if (vdev->status & VIRTIO_STATUS_DRIVER_OK)
             interrupt_raise_locked(vdev, VIRTIO_INT_CONFIG_CHANGE);
+        shadow_sync_locked(vdev);
     }
     pthread_mutex_unlock(&vdev->lock);
     if (first)
@@ -687,6 +788,7 @@ void virtio_config_unlock(struct virtio_dev *vdev, bool changed)
 {
     if (changed) {
         vdev->config_generation++;
+        shadow_sync_locked(vdev);
         if (vdev->status & VIRTIO_STATUS_DRIVER_OK)
             interrupt_raise_locked(vdev, VIRTIO_INT_CONFIG_CHANGE);
     }
@@ -733,9 +835,17 @@ void virtio_watch(struct virtio_dev *vdev, int fd, short events)
         eventfd_kick(vdev->wake_fd);
 }
 
-static void queue_notified(struct virtio_dev *vdev, unsigned q)
+/* resets: vdev->resets when the worker took the notification from its eventfd. */
+static void queue_notified(struct virtio_dev *vdev, unsigned q, unsigned resets)
 {
     pthread_mutex_lock(&vdev->lock);
+    if (vdev->resets != resets) {
+        /* A reset came between taking the notification and judging it: it may belong to
+         * the driver before the reset (which drained what was still pending). Nothing is
+         * lost: DRIVER_OK looks at every ready queue again. */
+        pthread_mutex_unlock(&vdev->lock);
+        return;
+    }
     uint32_t status = vdev->status;
     bool ready = vdev->queues[q].ready, broken = vdev->broken;
     pthread_mutex_unlock(&vdev->lock);
@@ -758,8 +868,8 @@ static void queue_notified(struct virtio_dev *vdev, unsigned q)
     vdev->ops->queue_notify(vdev, q);
 }
 
-enum { POLL_WAKE, POLL_RESAMPLE, POLL_QUEUE, POLL_WATCH };
-#define WORKER_MAX_FDS (2 + VIRTIO_MAX_QUEUES + VIRTIO_MAX_WATCHES)
+enum { POLL_WAKE, POLL_RESAMPLE, POLL_ACK, POLL_QUEUE, POLL_WATCH };
+#define WORKER_MAX_FDS (5 + VIRTIO_MAX_QUEUES + VIRTIO_MAX_WATCHES)
 
 static void *worker_main(void *opaque)
 {
@@ -774,6 +884,10 @@ static void *worker_main(void *opaque)
         if (vdev->irqfd && vdev->irq_resample_fd >= 0) {
             fds[n] = (struct pollfd){.fd = vdev->irq_resample_fd, .events = POLLIN};
             kind[n++] = POLL_RESAMPLE;
+        }
+        for (unsigned i = 0; vdev->ack_ioeventfd && i < VIRTIO_ACK_FDS; i++) {
+            fds[n] = (struct pollfd){.fd = vdev->ack_fd[i], .events = POLLIN};
+            kind[n++] = POLL_ACK;
         }
         for (unsigned q = 0; q < vdev->ops->num_queues; q++) {
             fds[n] = (struct pollfd){.fd = vdev->queues[q].notify_fd, .events = POLLIN};
@@ -802,10 +916,20 @@ static void *worker_main(void *opaque)
                 eventfd_drain(fds[i].fd);
                 interrupt_resample(vdev);
                 break;
-            case POLL_QUEUE:
-                eventfd_drain(fds[i].fd);
-                queue_notified(vdev, which[i]);
+            case POLL_ACK:
+                if (fds[i].fd == vdev->ack_fd[0])
+                    eventfd_drain(fds[i].fd); /* InterruptACK of 0: nothing to do */
+                else
+                    interrupt_acked(vdev); /* reads the eventfds itself, under the lock */
                 break;
+            case POLL_QUEUE: {
+                pthread_mutex_lock(&vdev->lock);
+                unsigned resets = vdev->resets;
+                pthread_mutex_unlock(&vdev->lock);
+                eventfd_drain(fds[i].fd);
+                queue_notified(vdev, which[i], resets);
+                break;
+            }
             case POLL_WATCH:
                 if (vdev->ops->fd_ready)
                     vdev->ops->fd_ready(vdev, fds[i].fd, fds[i].revents);
@@ -844,10 +968,13 @@ struct virtio_dev *virtio_create(vmb_device *dev, const struct vmb_host *host,
     vdev->offered = TRANSPORT_FEATURES | device_features;
     vdev->use_ioeventfd = host->prop_bool(dev, "ioeventfd");
     vdev->use_irqfd = host->prop_bool(dev, "irqfd");
+    vdev->use_read_shadow = host->prop_bool(dev, "read-shadow");
     vdev->irq_line = host->device_irq(dev);
     vdev->memory.translate = translate_guest;
     vdev->memory.opaque = vdev;
     vdev->wake_fd = vdev->irq_trigger_fd = vdev->irq_resample_fd = -1;
+    for (unsigned i = 0; i < VIRTIO_ACK_FDS; i++)
+        vdev->ack_fd[i] = -1;
     for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
         vdev->queues[q].notify_fd = -1;
     pthread_mutex_init(&vdev->lock, NULL);
@@ -878,6 +1005,35 @@ static int setup_interrupt(struct virtio_dev *vdev)
     close(vdev->irq_trigger_fd);
     close(vdev->irq_resample_fd);
     vdev->irq_trigger_fd = vdev->irq_resample_fd = -1;
+    return 0;
+}
+
+/* InterruptACK through ioeventfds: only with an irqfd, whose resampling lowers the line at
+ * the end of interrupt; with irq_set the acknowledgement itself must lower it, at once. */
+static int setup_ack_ioeventfds(struct virtio_dev *vdev)
+{
+    const struct vmb_host *host = vdev->host;
+    unsigned bound = 0;
+
+    for (unsigned i = 0; i < VIRTIO_ACK_FDS; i++) {
+        vdev->ack_fd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (vdev->ack_fd[i] < 0) {
+            host->error(vdev->dev, "cannot create an eventfd: %s", strerror(errno));
+            return -errno;
+        }
+        if (host->ioeventfd_add(vdev->dev, VMB_SPACE_MMIO, vdev->base + REG_INTERRUPT_ACK, 4, i,
+                                VMB_IOEVENTFD_DATAMATCH, vdev->ack_fd[i]) != 0)
+            break;
+        bound++;
+    }
+    if (bound == VIRTIO_ACK_FDS) {
+        vdev->ack_ioeventfd = vdev->ack_was_bound = true;
+        return 0;
+    }
+    /* All or none: a value without its eventfd would exit anyway, but keep it simple. */
+    for (unsigned i = 0; i < bound; i++)
+        host->ioeventfd_remove(vdev->dev, VMB_SPACE_MMIO, vdev->base + REG_INTERRUPT_ACK, 4, i,
+                               VMB_IOEVENTFD_DATAMATCH, vdev->ack_fd[i]);
     return 0;
 }
 
@@ -921,9 +1077,17 @@ int virtio_realize(struct virtio_dev *vdev)
     ret = setup_interrupt(vdev);
     if (ret)
         return ret;
+    if (have_ioeventfd && vdev->irqfd) {
+        ret = setup_ack_ioeventfds(vdev);
+        if (ret)
+            return ret;
+    }
+    if (vdev->use_read_shadow && VMB_HOST_HAS(host, mmio_shadow) &&
+        !(vdev->base & (VIRTIO_SHADOW_PAGE - 1)))
+        vdev->shadow = host->mmio_shadow(vdev->dev, vdev->base, VIRTIO_SHADOW_PAGE);
 
     pthread_mutex_lock(&vdev->lock);
-    device_reset_locked(vdev);
+    device_reset_locked(vdev); /* fills the shadow too */
     pthread_mutex_unlock(&vdev->lock);
 
     ret = pthread_create(&vdev->worker, NULL, worker_main, vdev);
@@ -952,6 +1116,11 @@ void virtio_stop(struct virtio_dev *vdev)
                                    VMB_IOEVENTFD_DATAMATCH, queue->notify_fd);
         queue->ioeventfd = false;
     }
+    if (vdev->ack_ioeventfd)
+        for (unsigned i = 0; i < VIRTIO_ACK_FDS; i++)
+            host->ioeventfd_remove(vdev->dev, VMB_SPACE_MMIO, vdev->base + REG_INTERRUPT_ACK, 4, i,
+                                   VMB_IOEVENTFD_DATAMATCH, vdev->ack_fd[i]);
+    vdev->ack_ioeventfd = false;
     if (vdev->irqfd)
         host->irqfd_remove(vdev->dev, vdev->irq_line, vdev->irq_trigger_fd);
     vdev->irqfd = false;
@@ -967,10 +1136,12 @@ void virtio_free(struct virtio_dev *vdev)
         vdev->host->log(vdev->dev, VMB_LOG_INFO,
                         "%" PRIu64 " buffers, %" PRIu64 " notifications (%" PRIu64
                         " by a register write that exited to vmboard), %" PRIu64
-                        " interrupts (%s)",
+                        " interrupts (%s%s); registers read %s",
                         (uint64_t)atomic_load(&vdev->chains), notifies, exits,
                         (uint64_t)atomic_load(&vdev->interrupts),
-                        vdev->irqfd_was_used ? "irqfd" : "line set by vmboard");
+                        vdev->irqfd_was_used ? "irqfd" : "line set by vmboard",
+                        vdev->ack_was_bound ? ", InterruptACK by ioeventfd" : "",
+                        vdev->shadow ? "from a shadow page" : "by exits");
     for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
         if (vdev->queues[q].notify_fd >= 0)
             close(vdev->queues[q].notify_fd);
@@ -980,6 +1151,9 @@ void virtio_free(struct virtio_dev *vdev)
         close(vdev->irq_trigger_fd);
     if (vdev->irq_resample_fd >= 0)
         close(vdev->irq_resample_fd);
+    for (unsigned i = 0; i < VIRTIO_ACK_FDS; i++)
+        if (vdev->ack_fd[i] >= 0)
+            close(vdev->ack_fd[i]);
     pthread_cond_destroy(&vdev->idle);
     pthread_mutex_destroy(&vdev->lock);
     free(vdev->device);

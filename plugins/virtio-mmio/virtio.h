@@ -54,6 +54,10 @@
 #define VIRTIO_ID_RNG     4
 
 #define VIRTIO_MMIO_WINDOW 0x200
+/* A read shadow covers the window's whole page: the window must start one. */
+#define VIRTIO_SHADOW_PAGE 0x1000
+/* InterruptACK values bound to ioeventfds: 0 to 3. */
+#define VIRTIO_ACK_FDS     4
 #define VIRTIO_MAX_QUEUES  4
 #define VIRTIO_CONFIG_MAX  256
 #define VIRTIO_MAX_WATCHES 4
@@ -106,9 +110,9 @@ struct virtio_dev {
     const char *id;
     uint64_t base;
     int irq_line;
-    uint64_t offered;              /* features offered: transport bits | device bits */
-    bool use_ioeventfd, use_irqfd; /* properties */
-    struct vq_memory memory;       /* guest RAM through host->mem_translate */
+    uint64_t offered; /* features offered: transport bits | device bits */
+    bool use_ioeventfd, use_irqfd, use_read_shadow; /* properties */
+    struct vq_memory memory;                        /* guest RAM through host->mem_translate */
 
     pthread_mutex_t lock;
     pthread_cond_t idle; /* signalled when in_flight drops to zero */
@@ -122,13 +126,22 @@ struct virtio_dev {
     uint32_t config_generation;
     uint8_t config[VIRTIO_CONFIG_MAX];
     uint32_t interrupt_status;
-    bool broken; /* DEVICE_NEEDS_RESET set: no more queue work until reset */
+    bool broken;     /* DEVICE_NEEDS_RESET set: no more queue work until reset */
+    unsigned resets; /* device resets so far: tells notifications from before a reset */
 
     struct virtio_queue queues[VIRTIO_MAX_QUEUES];
 
     /* Interrupt delivery: irqfd (trigger, and resample for the level) or host->irq_set. */
     int irq_trigger_fd, irq_resample_fd;
     bool irqfd;
+    bool irq_asserted; /* with irqfd: triggered, and the line's end of interrupt not yet seen */
+    /* With an irqfd, InterruptACK writes of 0 to 3 (the values a driver can read from
+     * InterruptStatus) signal ack_fd[value] instead of exiting; -1 when not bound. */
+    int ack_fd[VIRTIO_ACK_FDS];
+    bool ack_ioeventfd;
+    bool ack_was_bound; /* for the statistics at exit: ack_ioeventfd is cleared at stop */
+    /* The page the guest reads the registers from (host->mmio_shadow), or NULL. */
+    uint8_t *shadow;
     bool irqfd_was_used; /* for the statistics at exit: irqfd is cleared at stop */
 
     /* Worker thread. */
@@ -151,14 +164,17 @@ struct virtio_chain {
 
 /* ---- for device types: lifecycle ---- */
 
-/* The transport's properties every virtio type has (ioeventfd, irqfd); a type's property
- * list starts with these. */
+/* The transport's properties every virtio type has (ioeventfd, irqfd, read-shadow); a type's
+ * property list starts with these. */
 #define VIRTIO_COMMON_PROPS                                                                        \
     {"ioeventfd", VMB_PROP_BOOL, "true", 0,                                                        \
      "bind QueueNotify to an eventfd (KVM_IOEVENTFD): no userspace exit per notification"},        \
+        {"irqfd", VMB_PROP_BOOL, "true", 0,                                                        \
+         "raise the interrupt through an eventfd (KVM_IRQFD with resampling)"},                    \
     {                                                                                              \
-        "irqfd", VMB_PROP_BOOL, "true", 0,                                                         \
-            "raise the interrupt through an eventfd (KVM_IRQFD with resampling)"                   \
+        "read-shadow", VMB_PROP_BOOL, "true", 0,                                                   \
+            "let the guest read the registers from a read-only page: no userspace exit per "       \
+            "register read (x86_64 KVM; the device needs a 4 KiB page of its own)"                 \
     }
 
 /* create: allocate the transport around a device's state (device_size bytes, zeroed,
