@@ -105,8 +105,8 @@ if [ -n "$stat" ] && [ -n "$disk0" ]; then
     set -- $stat
     requests=$(( $1 + $5 ))
     echo "vmboard: $disk0 userspace exits on disk0 for $requests block requests" \
-        "($(awk "BEGIN {printf \"%.3f\", $disk0 / $requests}") per request; the rest are" \
-        "interrupt acknowledgements and set-up)"
+        "($(awk "BEGIN {printf \"%.3f\", $disk0 / $requests}") per request, the driver's" \
+        "set-up included; the line below says which fast paths were used)"
     section vmboard | sed -n 's/^VMB-STDERR: vmboard: disk0: //p'
 fi
 if ! grep -q 'VMB-BENCH ' "$log.txt"; then

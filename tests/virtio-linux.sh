@@ -102,6 +102,17 @@ check "devices: the file written before poweroff is in the image (debugfs)" \
     has devices "VMB-DEBUGFS poweroff.txt=$marker"
 check "devices: no notification exited to vmboard (ioeventfd)" \
     has devices "(0 by a register write that exited to vmboard)"
+# --stats: each device's register reads and writes that exited to vmboard. With the read
+# shadow no register read exits, from probing to power-off.
+no_register_read_exits() {
+    section devices | grep -E '^VMB-STDERR: (disk0|disk1|net0|hvc0|rng0) \(' |
+        awk '{ n++; if ($(NF-1) != 0) bad = 1 } END { exit !(n == 5 && !bad) }'
+}
+check "devices: no register read exited to vmboard (read shadow)" no_register_read_exits
+fast_interrupts() { # -v at exit: how disk0's interrupts went
+    section devices | grep -qE 'disk0: .* interrupts \(irqfd, InterruptACK by ioeventfd\); registers read from a shadow page'
+}
+check "devices: interrupts by irqfd, InterruptACK by ioeventfd" fast_interrupts
 check "kill: the guest synced its file" has kill "VMB-GUEST-SYNCED"
 check "kill: vmboard was killed (SIGKILL)" has kill "VMB-CASE-STATUS=137"
 check "kill: the image checks clean after journal replay (e2fsck)" fsck_ok kill
