@@ -6,9 +6,9 @@
  * 100 reads each woken by the interrupt. It runs with the fast paths on (ioeventfds for
  * QueueNotify and InterruptACK, resampling irqfd for the interrupt, the read shadow for the
  * registers), without the read shadow, with the interrupt through KVM_IRQ_LINE instead (so
- * InterruptACK exits too), and with all of them off. For each: wall time of the whole run, the userspace exits the
- * virtio-blk window cost (its register reads and writes in --stats), split into those per
- * polled request and per interrupt-driven request, and the notifications that exited.
+ * InterruptACK exits too), and with all of them off. For each: wall time of the whole run,
+ * the userspace exits the virtio-blk window cost (its register reads and writes in --stats)
+ * per request, and the notifications that exited.
  *
  * This tiny guest runs in emulated kernel mode on nested KVM hosts (~250 ns per instruction),
  * so wall time says little there; the exit counts are the figure. Throughput with a Linux
