@@ -46,26 +46,34 @@ void memory_free(struct guest_memory *mem)
     g_free(mem);
 }
 
-static bool register_slot(struct guest_memory *mem, unsigned index, GError **error)
+/* KVM_SET_USER_MEMORY_REGION for `slot` (size 0 deletes the KVM slot); `what` names it. */
+static bool set_kvm_slot(struct guest_memory *mem, uint32_t id, uint32_t flags,
+                         const struct mem_slot *slot, uint64_t size, const char *what,
+                         GError **error)
 {
-    const struct mem_slot *slot = &mem->slots[index];
     struct kvm_userspace_memory_region region = {
-        /* KVM slot ids follow the order slots were added: index stays stable because we
-         * register only after every slot below it exists (see memory_add_ram). */
-        .slot = index,
+        .slot = id,
+        .flags = flags,
         .guest_phys_addr = slot->gpa,
-        .memory_size = slot->size,
+        .memory_size = size,
         .userspace_addr = (uint64_t)(uintptr_t)slot->host,
     };
 
     if (ioctl(mem->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
         g_set_error(error, VMB_ERROR, VMB_ERROR_KVM,
-                    "KVM_SET_USER_MEMORY_REGION for guest RAM [0x%" PRIx64 ", 0x%" PRIx64
-                    ") failed: %s",
-                    slot->gpa, slot->gpa + slot->size, g_strerror(errno));
+                    "KVM_SET_USER_MEMORY_REGION for %s [0x%" PRIx64 ", 0x%" PRIx64 ") failed: %s",
+                    what, slot->gpa, slot->gpa + slot->size, g_strerror(errno));
         return false;
     }
     return true;
+}
+
+static bool register_slot(struct guest_memory *mem, unsigned index, GError **error)
+{
+    /* KVM slot ids follow the order slots were added: index stays stable because we
+     * register only after every slot below it exists (see memory_add_ram). */
+    const struct mem_slot *slot = &mem->slots[index];
+    return set_kvm_slot(mem, index, 0, slot, slot->size, "guest RAM", error);
 }
 
 bool memory_add_ram(struct guest_memory *mem, uint64_t gpa, uint64_t size, GError **error)
@@ -134,27 +142,14 @@ bool memory_add_ram(struct guest_memory *mem, uint64_t gpa, uint64_t size, GErro
 static bool register_shadow(struct guest_memory *mem, unsigned index, bool remove, GError **error)
 {
     const struct mem_slot *shadow = &mem->shadows[index];
-    struct kvm_userspace_memory_region region = {
-        .slot = MEMORY_SHADOW_SLOT_BASE + index,
-        .flags = KVM_MEM_READONLY,
-        .guest_phys_addr = shadow->gpa,
-        .memory_size = remove ? 0 : shadow->size,
-        .userspace_addr = (uint64_t)(uintptr_t)shadow->host,
-    };
 
     if (!remove && ioctl(mem->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0) {
         g_set_error(error, VMB_ERROR, VMB_ERROR_KVM,
                     "this KVM has no read-only memory slots (KVM_CAP_READONLY_MEM)");
         return false;
     }
-    if (ioctl(mem->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
-        g_set_error(error, VMB_ERROR, VMB_ERROR_KVM,
-                    "KVM_SET_USER_MEMORY_REGION for the read shadow [0x%" PRIx64 ", 0x%" PRIx64
-                    ") failed: %s",
-                    shadow->gpa, shadow->gpa + shadow->size, g_strerror(errno));
-        return false;
-    }
-    return true;
+    return set_kvm_slot(mem, MEMORY_SHADOW_SLOT_BASE + index, KVM_MEM_READONLY, shadow,
+                        remove ? 0 : shadow->size, "the read shadow", error);
 }
 
 bool memory_register_kvm(struct guest_memory *mem, int vm_fd, GError **error)
