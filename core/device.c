@@ -338,6 +338,42 @@ static void *host_mmio_shadow(vmb_device *dev, uint64_t addr, uint64_t len)
     return host;
 }
 
+/* Make the host's stores to [start, start+len) visible to uncached reads. */
+static void cache_clean_to_coherency(const void *start, uint64_t len)
+{
+#if defined(__aarch64__)
+    uint64_t ctr;
+    /* CTR_EL0.DminLine: log2 of the smallest data cache line, in 4-byte words. Linux lets
+     * EL0 read CTR_EL0 and clean by address (SCTLR_EL1.UCT and UCI), or emulates both. */
+    __asm__ volatile("mrs %0, ctr_el0" : "=r"(ctr));
+    uintptr_t line = (uintptr_t)4 << ((ctr >> 16) & 0xf);
+    uintptr_t end = (uintptr_t)start + len;
+    for (uintptr_t at = (uintptr_t)start & ~(line - 1); at < end; at += line)
+        __asm__ volatile("dc cvac, %0" : : "r"(at) : "memory");
+    __asm__ volatile("dsb sy" : : : "memory");
+#else
+    (void)start;
+    (void)len;
+    atomic_thread_fence(memory_order_release); /* coherent: ordering is all that is needed */
+#endif
+}
+
+static void host_mmio_shadow_publish(vmb_device *dev, const void *at, uint64_t len)
+{
+    for (guint i = 0; i < dev->shadows->len; i++) {
+        const struct device_shadow *shadow = dev->shadows->pdata[i];
+        uintptr_t offset = (uintptr_t)at - (uintptr_t)shadow->host;
+        if ((uintptr_t)at >= (uintptr_t)shadow->host && offset < shadow->size &&
+            len <= shadow->size - offset) {
+            cache_clean_to_coherency(at, len);
+            return;
+        }
+    }
+    vmb_log_error("%s: mmio_shadow_publish: %p+0x%" G_GINT64_MODIFIER "x is not in one of the "
+                  "device's read shadows",
+                  dev->label, at, len);
+}
+
 static void shadows_activate(struct vm *vm)
 {
     for (guint d = 0; d < vm->devices->len; d++) {
@@ -1052,6 +1088,7 @@ const struct vmb_host device_host_api = {
     .irqfd_add = host_irqfd_add,
     .irqfd_remove = host_irqfd_remove,
     .mmio_shadow = host_mmio_shadow,
+    .mmio_shadow_publish = host_mmio_shadow_publish,
 };
 
 /* ---- lifecycle -------------------------------------------------------------------------- */

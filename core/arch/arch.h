@@ -43,10 +43,9 @@ struct arch_ops {
     uint32_t (*irq_line_encode)(struct vm *vm, unsigned line);
     void (*vm_destroy)(struct vm *vm); /* optional: free arch_state */
     void (*vcpu_destroy)(struct vcpu *vcpu); /* optional */
-    /* Read shadows (host->mmio_shadow) are offered: a guest's reads of device memory see
-     * the host's stores. True on x86 (coherent whatever the memory type); false on arm64,
-     * where a guest's uncached device-memory reads of a cacheable host page can be stale
-     * unless the CPU forces stage-2 cacheability (FEAT_S2FWB), which KVM does not report. */
+    /* Read shadows (host->mmio_shadow) are offered. On arm64 the guest reads device
+     * registers uncached, so the core cleans published stores to the point of coherency
+     * (host->mmio_shadow_publish); x86 keeps uncached reads coherent by itself. */
     bool mmio_shadow;
 };
 

@@ -325,17 +325,21 @@ struct vmb_host {
      * ioeventfd). Returns that memory, len bytes as the guest sees them (little-endian
      * registers), which the device must keep equal to what its read handler would return;
      * it starts filled with 0xff. addr and len must be multiples of 4096, the range must
-     * hold part of one of the device's MMIO regions and no other device's region, and no
-     * other device may map a region into it later. Aligned stores of 1, 2 or 4 bytes are
-     * seen by the guest whole; after a write handler returns, the guest's next read sees
-     * what it stored. On a KVM VM this is a KVM_MEM_READONLY memory slot. Returns NULL when
-     * the machine cannot: no KVM_CAP_READONLY_MEM, or arm64, where a guest's uncached
-     * (device memory) reads need not see the host's cached stores; reads keep calling the
+     * hold part of one of the device's MMIO regions and no other device's region (else reads
+     * keep trapping, and -v says why). On a KVM VM this is a KVM_MEM_READONLY memory slot.
+     * Returns NULL when the machine cannot (no KVM_CAP_READONLY_MEM); reads keep calling the
      * handler then. A VM without KVM reads the shadow in its bus read path, so a device
      * behaves alike in both. The shadow lasts until the device's region is unmapped or the
      * device is destroyed. Call from realize.
+     *
+     * Stores: aligned stores of 1, 2 or 4 bytes are seen whole. After storing, and before
+     * the guest may rely on what was stored (before a write handler returns, before raising
+     * the interrupt that announces it), call mmio_shadow_publish on the bytes: on arm64 the
+     * guest reads device registers uncached, so the stores must be cleaned from the host's
+     * data cache to the point of coherency; on x86 it costs nothing.
      */
     void *(*mmio_shadow)(vmb_device *dev, uint64_t addr, uint64_t len);
+    void (*mmio_shadow_publish)(vmb_device *dev, const void *at, uint64_t len);
 };
 
 /* ---- the plugin descriptor ------------------------------------------------------------- */

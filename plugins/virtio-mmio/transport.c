@@ -15,7 +15,8 @@
  * The driver's interrupt handler reads InterruptStatus and writes the value back to
  * InterruptACK. Neither exits to vmboard when the fast paths are on:
  *  - the guest reads every register from a read shadow (host->mmio_shadow, a read-only
- *    memory slot over the window's page) that this file keeps equal to register_value();
+ *    memory slot over the window's page) that this file keeps equal to register_value(),
+ *    publishing each change (host->mmio_shadow_publish) before the guest may rely on it;
  *  - with an irqfd, InterruptACK writes of 0 to 3 (what a driver can have read from
  *    InterruptStatus, 0 after a spurious interrupt) go to four ioeventfds (datamatch), so
  *    the value survives. The acknowledgement then reaches us late, so it must still be
@@ -126,12 +127,15 @@ static void shadow_sync_locked(struct virtio_dev *vdev)
         uint32_t value = register_value_locked(vdev, offset, &readable);
         shadow_store32(vdev, offset, readable ? value : 0); /* what a trapped read gives */
     }
+    vdev->host->mmio_shadow_publish(vdev->dev, vdev->shadow, VIRTIO_MMIO_WINDOW);
 }
 
 static void shadow_interrupt_locked(struct virtio_dev *vdev)
 {
-    if (vdev->shadow)
-        shadow_store32(vdev, REG_INTERRUPT_STATUS, vdev->interrupt_status);
+    if (!vdev->shadow)
+        return;
+    shadow_store32(vdev, REG_INTERRUPT_STATUS, vdev->interrupt_status);
+    vdev->host->mmio_shadow_publish(vdev->dev, vdev->shadow + REG_INTERRUPT_STATUS, 4);
 }
 
 static void interrupt_ack_locked(struct virtio_dev *vdev, uint32_t bits);
@@ -1083,7 +1087,7 @@ int virtio_realize(struct virtio_dev *vdev)
             return ret;
     }
     if (vdev->use_read_shadow && VMB_HOST_HAS(host, mmio_shadow) &&
-        !(vdev->base & (VIRTIO_SHADOW_PAGE - 1)))
+        VMB_HOST_HAS(host, mmio_shadow_publish) && !(vdev->base & (VIRTIO_SHADOW_PAGE - 1)))
         vdev->shadow = host->mmio_shadow(vdev->dev, vdev->base, VIRTIO_SHADOW_PAGE);
 
     pthread_mutex_lock(&vdev->lock);

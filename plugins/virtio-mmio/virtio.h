@@ -174,7 +174,7 @@ struct virtio_chain {
     {                                                                                              \
         "read-shadow", VMB_PROP_BOOL, "true", 0,                                                   \
             "let the guest read the registers from a read-only page: no userspace exit per "       \
-            "register read (x86_64 KVM; the device needs a 4 KiB page of its own)"                 \
+            "register read (the device needs a 4 KiB page of its own)"                             \
     }
 
 /* create: allocate the transport around a device's state (device_size bytes, zeroed,

@@ -307,4 +307,5 @@ const struct arch_ops arm64_arch_ops = {
     .dump_registers = arm64_dump_registers,
     .irq_line_encode = arm64_irq_line_encode,
     .vm_destroy = arm64_vm_destroy,
+    .mmio_shadow = true,
 };
