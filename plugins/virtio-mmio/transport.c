@@ -146,9 +146,18 @@ static void acks_apply_locked(struct virtio_dev *vdev)
 {
     if (!vdev->ack_ioeventfd)
         return;
+    /* One poll tells which hold an acknowledgement (usually none, or just the value 1). */
+    struct pollfd fds[VIRTIO_ACK_FDS - 1];
+    for (unsigned value = 1; value < VIRTIO_ACK_FDS; value++)
+        fds[value - 1] = (struct pollfd){.fd = vdev->ack_fd[value], .events = POLLIN};
+    int ready = poll(fds, VIRTIO_ACK_FDS - 1, 0);
+    if (ready == 0)
+        return;
     for (unsigned value = 1; value < VIRTIO_ACK_FDS; value++) {
         uint64_t count;
-        if (read(vdev->ack_fd[value], &count, sizeof(count)) == sizeof(count))
+        /* poll failed (EINTR...): read them all rather than miss one. */
+        if ((ready < 0 || (fds[value - 1].revents & POLLIN)) &&
+            read(vdev->ack_fd[value], &count, sizeof(count)) == sizeof(count))
             interrupt_ack_locked(vdev, value);
     }
 }
