@@ -6,10 +6,10 @@
 #include <endian.h>
 #include <errno.h>
 #include <linux/kvm.h>
-#include <sys/mman.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "arch/arch.h"
@@ -290,6 +290,12 @@ static void *host_mmio_shadow(vmb_device *dev, uint64_t addr, uint64_t len)
 {
     struct vm *vm = dev->vm;
 
+    /* The list of shadows is read without a lock (mmio_shadow_publish, the bus read path):
+     * it only grows before the device's threads and the vCPUs start. */
+    if (dev->realized) {
+        vmb_log_error("%s: mmio_shadow: only from realize", dev->label);
+        return NULL;
+    }
     if (len == 0 || addr % MEMORY_PAGE_SIZE || len % MEMORY_PAGE_SIZE || addr + len < addr ||
         len > SIZE_MAX) {
         vmb_log_error("%s: mmio_shadow: 0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER
@@ -333,8 +339,6 @@ static void *host_mmio_shadow(vmb_device *dev, uint64_t addr, uint64_t len)
     shadow->size = len;
     shadow->host = host;
     g_ptr_array_add(dev->shadows, shadow);
-    if (dev->realized) /* a late call: the other devices' regions are known already */
-        shadow_activate(dev, shadow);
     return host;
 }
 
