@@ -100,8 +100,6 @@ static void eventfd_drain(int fd)
     }
 }
 
-/* ---- interrupts (lock held) ------------------------------------------------------------- */
-
 /* ---- the read shadow (lock held) --------------------------------------------------------- */
 
 static void shadow_store32(struct virtio_dev *vdev, uint64_t offset, uint32_t value)
@@ -138,6 +136,8 @@ static void shadow_interrupt_locked(struct virtio_dev *vdev)
     vdev->host->mmio_shadow_publish(vdev->dev, vdev->shadow + REG_INTERRUPT_STATUS, 4);
 }
 
+/* ---- interrupts (lock held) ------------------------------------------------------------- */
+
 static void interrupt_ack_locked(struct virtio_dev *vdev, uint32_t bits);
 
 /* Apply the InterruptACK writes the ioeventfds took, before anything reads or changes
@@ -168,7 +168,12 @@ static void interrupt_raise_locked(struct virtio_dev *vdev, uint32_t bits)
     uint32_t old = vdev->interrupt_status;
 
     vdev->interrupt_status |= bits;
-    shadow_interrupt_locked(vdev); /* before the interrupt: the handler reads it at once */
+    /* Before the interrupt: the handler reads InterruptStatus at once, and after a
+     * configuration change the status and config space too. */
+    if (bits & VIRTIO_INT_CONFIG_CHANGE)
+        shadow_sync_locked(vdev);
+    else
+        shadow_interrupt_locked(vdev);
     if (old || !vdev->interrupt_status)
         return; /* the line is already up (or will be re-raised at resampling) */
     atomic_fetch_add_explicit(&vdev->interrupts, 1, memory_order_relaxed);
@@ -778,8 +783,9 @@ void virtio_device_broken(struct virtio_dev *vdev, const char *fmt, ...)
         vdev->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
         /* 2.1.2: with DRIVER_OK set, tell the driver by a configuration change. */
         if (vdev->status & VIRTIO_STATUS_DRIVER_OK)
-            interrupt_raise_locked(vdev, VIRTIO_INT_CONFIG_CHANGE);
-        shadow_sync_locked(vdev);
+            interrupt_raise_locked(vdev, VIRTIO_INT_CONFIG_CHANGE); /* syncs the shadow */
+        else
+            shadow_sync_locked(vdev);
     }
     pthread_mutex_unlock(&vdev->lock);
     if (first)
@@ -801,9 +807,10 @@ void virtio_config_unlock(struct virtio_dev *vdev, bool changed)
 {
     if (changed) {
         vdev->config_generation++;
-        shadow_sync_locked(vdev);
         if (vdev->status & VIRTIO_STATUS_DRIVER_OK)
-            interrupt_raise_locked(vdev, VIRTIO_INT_CONFIG_CHANGE);
+            interrupt_raise_locked(vdev, VIRTIO_INT_CONFIG_CHANGE); /* syncs the shadow */
+        else
+            shadow_sync_locked(vdev);
     }
     pthread_mutex_unlock(&vdev->lock);
 }
@@ -882,7 +889,8 @@ static void queue_notified(struct virtio_dev *vdev, unsigned q, unsigned resets)
 }
 
 enum { POLL_WAKE, POLL_RESAMPLE, POLL_ACK, POLL_QUEUE, POLL_WATCH };
-#define WORKER_MAX_FDS (5 + VIRTIO_MAX_QUEUES + VIRTIO_MAX_WATCHES)
+/* wake, resample, the InterruptACK eventfds, the queues and the device's own fds */
+#define WORKER_MAX_FDS (2 + VIRTIO_ACK_FDS + VIRTIO_MAX_QUEUES + VIRTIO_MAX_WATCHES)
 
 static void *worker_main(void *opaque)
 {
