@@ -239,6 +239,23 @@ static bool device_has_mmio_in(vmb_device *dev, uint64_t gpa, uint64_t size)
     return false;
 }
 
+/* Another device the board places with its MMIO window in [gpa, gpa+size), or NULL: known
+ * before any device is realized. */
+static const struct board_device *shadow_declared_neighbour(vmb_device *dev, uint64_t gpa,
+                                                            uint64_t size)
+{
+    const GPtrArray *decls = dev->vm->board->devices;
+    for (guint i = 0; i < decls->len; i++) {
+        const struct board_device *decl = decls->pdata[i];
+        if (decl == dev->decl || decl->placement != PLACE_MMIO || !decl->dtype)
+            continue;
+        uint64_t window = plugin_type_window(decl->dtype, VMB_SPACE_MMIO);
+        if (window && ranges_meet(gpa, size, decl->address, window))
+            return decl;
+    }
+    return NULL;
+}
+
 /* Another device with an MMIO region in [gpa, gpa+size), or NULL. */
 static vmb_device *shadow_neighbour(vmb_device *dev, uint64_t gpa, uint64_t size)
 {
@@ -316,6 +333,14 @@ static void *host_mmio_shadow(vmb_device *dev, uint64_t addr, uint64_t len)
                           addr);
             return NULL;
         }
+    }
+    const struct board_device *neighbour = shadow_declared_neighbour(dev, addr, len);
+    if (neighbour) {
+        vmb_log_info("%s: register reads exit: the board places %s (%s) in the 4 KiB page at "
+                     "0x%" G_GINT64_MODIFIER "x too; give each device its own page for "
+                     "exit-free reads",
+                     dev->label, neighbour->id, board_loc_str(&neighbour->loc), addr);
+        return NULL;
     }
     if (vm->vm_fd >= 0) {
         if (!vm->arch || !vm->arch->mmio_shadow) {

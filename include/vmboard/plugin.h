@@ -324,11 +324,12 @@ struct vmb_host {
      * read costs no vCPU exit. Guest writes still reach the write handler (or a matching
      * ioeventfd). Returns that memory, len bytes as the guest sees them (little-endian
      * registers), which the device must keep equal to what its read handler would return;
-     * it starts filled with 0xff. addr and len must be multiples of 4096, the range must
-     * hold part of one of the device's MMIO regions and no other device's region (else reads
-     * keep trapping, and -v says why). On a KVM VM this is a KVM_MEM_READONLY memory slot.
-     * Returns NULL when the machine cannot (no KVM_CAP_READONLY_MEM); reads keep calling the
-     * handler then. A VM without KVM reads the shadow in its bus read path, so a device
+     * it starts filled with 0xff. addr and len must be multiples of 4096, and the range must
+     * hold part of one of the device's MMIO regions. Another device's window in the range
+     * makes it NULL when the board places that device there; a region another device maps
+     * there anyway keeps reads trapping (-v says so). On a KVM VM this is a
+     * KVM_MEM_READONLY memory slot. Returns NULL when the machine cannot (no
+     * KVM_CAP_READONLY_MEM); reads keep calling the handler then. A VM without KVM reads the shadow in its bus read path, so a device
      * behaves alike in both. The shadow lasts until the device's region is unmapped or the
      * device is destroyed. Call from realize.
      *
