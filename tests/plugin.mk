@@ -3,8 +3,8 @@
 TEST_PLUGIN_COMPILE_FLAGS = $(PLUGIN_COMPILE_FLAGS)
 TEST_PLUGIN_LINK_FLAGS = $(PLUGIN_LINK_FLAGS)
 check_PROGRAMS += tests/plugins/good.so tests/plugins/wrong-major.so \
-	tests/plugins/newer-minor.so tests/plugins/no-entry.so tests/plugins/dup-type.so \
-	tests/plugins/bad-default.so
+	tests/plugins/newer-minor.so tests/plugins/older-minor.so tests/plugins/no-entry.so \
+	tests/plugins/dup-type.so tests/plugins/bad-default.so
 tests_plugins_good_so_SOURCES = tests/plugins/good.c
 tests_plugins_good_so_CFLAGS = $(TEST_PLUGIN_COMPILE_FLAGS)
 tests_plugins_good_so_LDFLAGS = $(TEST_PLUGIN_LINK_FLAGS)
@@ -16,6 +16,10 @@ tests_plugins_newer_minor_so_SOURCES = tests/plugins/wrong-abi.c
 tests_plugins_newer_minor_so_CFLAGS = $(TEST_PLUGIN_COMPILE_FLAGS) -DABI_MAJOR=VMB_ABI_MAJOR \
 	-DABI_MINOR='(VMB_ABI_MINOR + 1)'
 tests_plugins_newer_minor_so_LDFLAGS = $(TEST_PLUGIN_LINK_FLAGS)
+tests_plugins_older_minor_so_SOURCES = tests/plugins/wrong-abi.c
+tests_plugins_older_minor_so_CFLAGS = $(TEST_PLUGIN_COMPILE_FLAGS) -DABI_MAJOR=VMB_ABI_MAJOR \
+	-DABI_MINOR=0
+tests_plugins_older_minor_so_LDFLAGS = $(TEST_PLUGIN_LINK_FLAGS)
 tests_plugins_no_entry_so_SOURCES = tests/plugins/no-entry.c
 tests_plugins_no_entry_so_CFLAGS = $(TEST_PLUGIN_COMPILE_FLAGS)
 tests_plugins_no_entry_so_LDFLAGS = $(TEST_PLUGIN_LINK_FLAGS)

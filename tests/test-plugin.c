@@ -91,6 +91,19 @@ START_TEST(newer_minor_is_refused)
 }
 END_TEST
 
+/* A plugin built against 1.0 (no mmio_shadow) loads in a newer 1.x core. */
+START_TEST(older_minor_loads)
+{
+    struct plugin_registry *reg = plugin_registry_new();
+    char *error = load_error(reg, "older-minor.so");
+    ck_assert_msg(error == NULL, "%s", error);
+    const struct plugin_type_entry *entry = plugin_registry_find(reg, "test-wrong-abi");
+    ck_assert_ptr_nonnull(entry);
+    ck_assert_uint_eq(entry->plugin->abi_minor, 0);
+    plugin_registry_free(reg);
+}
+END_TEST
+
 START_TEST(missing_entry_symbol)
 {
     struct plugin_registry *reg = plugin_registry_new();
@@ -338,6 +351,7 @@ static Suite *plugin_suite(void)
     tcase_add_test(tc, good_plugin_loads_its_types);
     tcase_add_test(tc, wrong_major_names_file_and_both_versions);
     tcase_add_test(tc, newer_minor_is_refused);
+    tcase_add_test(tc, older_minor_loads);
     tcase_add_test(tc, missing_entry_symbol);
     tcase_add_test(tc, duplicate_type_names_both_files);
     tcase_add_test(tc, bad_default_is_refused);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Test plugin: claims a future major ABI version (ABI_MAJOR and ABI_MINOR set by the build). */
+/* Test plugin: claims the ABI version the build sets (ABI_MAJOR, ABI_MINOR): a future major,
+ * a newer minor, or minor 0 (a plugin built before ABI 1.1). */
 #include <stddef.h>
 
 #include <vmboard/plugin.h>
