@@ -45,5 +45,10 @@ else
     echo "VMB-BENCH net: iperf3 is not in the guest"
 fi
 echo "VMB-BENCH-DISKSTAT $(cat /sys/block/vda/stat)"
+# The virtio interrupts as the guest counts them, and how many found nothing to do.
+grep virtio /proc/interrupts | while read -r irq rest; do
+    irq=${irq%:}
+    echo "VMB-BENCH-IRQ $irq: $rest; $(tr '\n' ' ' </proc/irq/"$irq"/spurious)"
+done
 echo "VMB-BENCH-END"
 poweroff -f

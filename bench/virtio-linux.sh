@@ -109,6 +109,10 @@ if [ -n "$stat" ] && [ -n "$disk0" ]; then
         "set-up included; the line below says which fast paths were used)"
     section vmboard | sed -n 's/^VMB-STDERR: vmboard: disk0: //p'
 fi
+# The guest's count of virtio interrupts, and the spurious ones (count, unhandled, last).
+for vmm in vmboard qemu; do
+    section $vmm | sed -n "s/^VMB-BENCH-IRQ /$vmm: interrupt /p"
+done
 if ! grep -q 'VMB-BENCH ' "$log.txt"; then
     echo "no figures: the outer console follows"
     cat "$log.txt"
