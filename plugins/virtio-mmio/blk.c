@@ -247,6 +247,18 @@ static int zero_range(struct blk *blk, uint64_t offset, uint64_t len, bool may_u
     return 0;
 }
 
+/* One discard / write-zeroes segment (5.2.6): le64 sector, le32 sectors, le32 flags. */
+static void segment_decode(const uint8_t *segment, uint64_t *sector, uint32_t *sectors,
+                           uint32_t *flags)
+{
+    memcpy(sector, segment, 8);
+    memcpy(sectors, segment + 8, 4);
+    memcpy(flags, segment + 12, 4);
+    *sector = le64toh(*sector);
+    *sectors = le32toh(*sectors);
+    *flags = le32toh(*flags);
+}
+
 /* Discard and write zeroes: a list of {sector, num_sectors, flags} segments (5.2.6). */
 static uint8_t blk_ranges(struct blk *blk, struct blk_request *req, unsigned count, size_t len,
                           uint32_t type)
@@ -271,12 +283,7 @@ static uint8_t blk_ranges(struct blk *blk, struct blk_request *req, unsigned cou
     for (size_t at = 0; at < len; at += SEGMENT_SIZE) {
         uint64_t sector;
         uint32_t sectors, flags;
-        memcpy(&sector, segments + at, 8);
-        memcpy(&sectors, segments + at + 8, 4);
-        memcpy(&flags, segments + at + 12, 4);
-        sector = le64toh(sector);
-        sectors = le32toh(sectors);
-        flags = le32toh(flags);
+        segment_decode(segments + at, &sector, &sectors, &flags);
         if (sectors > MAX_RANGE_SECTORS || !range_ok(blk, sector, sectors) ||
             (flags & ~(uint32_t)VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) || (!zeroes && flags)) {
             vdev->host->guest_error(
@@ -288,16 +295,13 @@ static uint8_t blk_ranges(struct blk *blk, struct blk_request *req, unsigned cou
     for (size_t at = 0; at < len; at += SEGMENT_SIZE) {
         uint64_t sector;
         uint32_t sectors, flags;
-        memcpy(&sector, segments + at, 8);
-        memcpy(&sectors, segments + at + 8, 4);
-        memcpy(&flags, segments + at + 12, 4);
-        uint64_t offset = le64toh(sector) * SECTOR_SIZE;
-        uint64_t bytes = (uint64_t)le32toh(sectors) * SECTOR_SIZE;
+        segment_decode(segments + at, &sector, &sectors, &flags);
+        uint64_t offset = sector * SECTOR_SIZE;
+        uint64_t bytes = (uint64_t)sectors * SECTOR_SIZE;
         if (bytes == 0)
             continue;
         if (zeroes) {
-            int ret =
-                zero_range(blk, offset, bytes, le32toh(flags) & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
+            int ret = zero_range(blk, offset, bytes, flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
             if (ret < 0) {
                 vdev->host->log(vdev->dev, VMB_LOG_WARN, "write zeroes on %s failed: %s",
                                 blk->image, strerror(-ret));
@@ -659,16 +663,11 @@ static void blk_destroy(void *opaque)
 }
 
 const struct vmb_device_type virtio_blk_type = {
-    .size = sizeof(struct vmb_device_type),
+    VIRTIO_MMIO_TYPE_FIELDS,
     .name = "virtio-blk",
     .description = "virtio block device (virtio-mmio) on a raw image",
-    .flags = VMB_TYPE_MMIO | VMB_TYPE_NEEDS_ADDR | VMB_TYPE_NEEDS_IRQ,
-    .window_size = VIRTIO_MMIO_WINDOW,
-    .irq_count = 1,
     .props = blk_props,
-    .fw = &virtio_mmio_fw,
     .create = blk_create,
     .realize = blk_realize,
-    .reset = virtio_machine_reset,
     .destroy = blk_destroy,
 };

@@ -213,16 +213,11 @@ static void console_destroy(void *opaque)
 }
 
 const struct vmb_device_type virtio_console_type = {
-    .size = sizeof(struct vmb_device_type),
+    VIRTIO_MMIO_TYPE_FIELDS,
     .name = "virtio-console",
     .description = "virtio console (virtio-mmio), one port: hvc0",
-    .flags = VMB_TYPE_MMIO | VMB_TYPE_NEEDS_ADDR | VMB_TYPE_NEEDS_IRQ,
-    .window_size = VIRTIO_MMIO_WINDOW,
-    .irq_count = 1,
     .props = console_props,
-    .fw = &virtio_mmio_fw,
     .create = console_create,
     .realize = console_realize,
-    .reset = virtio_machine_reset,
     .destroy = console_destroy,
 };

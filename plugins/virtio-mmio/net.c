@@ -382,6 +382,17 @@ static int open_tap(struct net *net, const char *name, vmb_device *dev, const st
     return 0;
 }
 
+/* What net_create allocates besides the transport (any of it may be missing). */
+static void net_release(struct net *net)
+{
+    if (net->tap >= 0)
+        close(net->tap);
+    free(net->frame);
+    virtio_chain_free(net->tx_chain);
+    for (unsigned i = 0; i < QUEUE_SIZE; i++)
+        virtio_chain_free(net->rx_chains[i]);
+}
+
 static void *net_create(vmb_device *dev, const struct vmb_host *host)
 {
     const char *tap = host->prop_string(dev, "tap");
@@ -419,12 +430,7 @@ static void *net_create(vmb_device *dev, const struct vmb_host *host)
     if (!ok)
         host->error(dev, "out of memory");
     if (!ok || open_tap(net, tap, dev, host) != 0) {
-        if (net->tap >= 0)
-            close(net->tap);
-        free(net->frame);
-        virtio_chain_free(net->tx_chain);
-        for (unsigned i = 0; i < QUEUE_SIZE; i++)
-            virtio_chain_free(net->rx_chains[i]);
+        net_release(net);
         virtio_free(probe);
         return NULL;
     }
@@ -462,26 +468,16 @@ static void net_destroy(void *opaque)
     struct net *net = vdev->device;
 
     virtio_stop(vdev);
-    if (net->tap >= 0)
-        close(net->tap);
-    free(net->frame);
-    virtio_chain_free(net->tx_chain);
-    for (unsigned i = 0; i < QUEUE_SIZE; i++)
-        virtio_chain_free(net->rx_chains[i]);
+    net_release(net);
     virtio_free(vdev);
 }
 
 const struct vmb_device_type virtio_net_type = {
-    .size = sizeof(struct vmb_device_type),
+    VIRTIO_MMIO_TYPE_FIELDS,
     .name = "virtio-net",
     .description = "virtio network device (virtio-mmio) on a host TAP interface",
-    .flags = VMB_TYPE_MMIO | VMB_TYPE_NEEDS_ADDR | VMB_TYPE_NEEDS_IRQ,
-    .window_size = VIRTIO_MMIO_WINDOW,
-    .irq_count = 1,
     .props = net_props,
-    .fw = &virtio_mmio_fw,
     .create = net_create,
     .realize = net_realize,
-    .reset = virtio_machine_reset,
     .destroy = net_destroy,
 };

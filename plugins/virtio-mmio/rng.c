@@ -111,16 +111,11 @@ static void rng_destroy(void *opaque)
 }
 
 const struct vmb_device_type virtio_rng_type = {
-    .size = sizeof(struct vmb_device_type),
+    VIRTIO_MMIO_TYPE_FIELDS,
     .name = "virtio-rng",
     .description = "virtio entropy source (virtio-mmio): the guest's /dev/hwrng",
-    .flags = VMB_TYPE_MMIO | VMB_TYPE_NEEDS_ADDR | VMB_TYPE_NEEDS_IRQ,
-    .window_size = VIRTIO_MMIO_WINDOW,
-    .irq_count = 1,
     .props = rng_props,
-    .fw = &virtio_mmio_fw,
     .create = rng_create,
     .realize = rng_realize,
-    .reset = virtio_machine_reset,
     .destroy = rng_destroy,
 };

@@ -237,4 +237,13 @@ extern const struct vmb_device_type virtio_console_type;
 extern const struct vmb_device_type virtio_rng_type;
 extern const struct vmb_fw_desc virtio_mmio_fw;
 
+/* The fields every virtio-mmio device type shares: placement, window, interrupt line,
+ * firmware description and machine reset all belong to the transport. A type adds its name,
+ * description, properties and create/realize/destroy. */
+#define VIRTIO_MMIO_TYPE_FIELDS                                                                    \
+    .size = sizeof(struct vmb_device_type),                                                        \
+    .flags = VMB_TYPE_MMIO | VMB_TYPE_NEEDS_ADDR | VMB_TYPE_NEEDS_IRQ,                             \
+    .window_size = VIRTIO_MMIO_WINDOW, .irq_count = 1, .fw = &virtio_mmio_fw,                      \
+    .reset = virtio_machine_reset
+
 #endif

@@ -316,7 +316,9 @@ bool virtqueue_set_notification(struct virtqueue *vq, bool enable)
     return virtqueue_has_available(vq);
 }
 
-size_t iov_to_buffer(const struct iovec *iov, unsigned count, size_t offset, void *buf, size_t len)
+/* Copy len bytes between buf and the iovecs from byte `offset` of them, either way. */
+static size_t iov_copy(const struct iovec *iov, unsigned count, size_t offset, uint8_t *buf,
+                       size_t len, bool to_iov)
 {
     size_t done = 0;
 
@@ -328,31 +330,27 @@ size_t iov_to_buffer(const struct iovec *iov, unsigned count, size_t offset, voi
         size_t chunk = iov[i].iov_len - offset;
         if (chunk > len - done)
             chunk = len - done;
-        memcpy((uint8_t *)buf + done, (const uint8_t *)iov[i].iov_base + offset, chunk);
+        uint8_t *at = (uint8_t *)iov[i].iov_base + offset;
+        if (to_iov)
+            memcpy(at, buf + done, chunk);
+        else
+            memcpy(buf + done, at, chunk);
         done += chunk;
         offset = 0;
     }
     return done;
 }
 
+size_t iov_to_buffer(const struct iovec *iov, unsigned count, size_t offset, void *buf, size_t len)
+{
+    return iov_copy(iov, count, offset, buf, len, false);
+}
+
 size_t iov_from_buffer(const struct iovec *iov, unsigned count, size_t offset, const void *buf,
                        size_t len)
 {
-    size_t done = 0;
-
-    for (unsigned i = 0; i < count && done < len; i++) {
-        if (offset >= iov[i].iov_len) {
-            offset -= iov[i].iov_len;
-            continue;
-        }
-        size_t chunk = iov[i].iov_len - offset;
-        if (chunk > len - done)
-            chunk = len - done;
-        memcpy((uint8_t *)iov[i].iov_base + offset, (const uint8_t *)buf + done, chunk);
-        done += chunk;
-        offset = 0;
-    }
-    return done;
+    /* iov_copy only reads buf when copying to the iovecs. */
+    return iov_copy(iov, count, offset, (uint8_t *)buf, len, true);
 }
 
 unsigned iov_slice(const struct iovec *iov, unsigned count, size_t offset, size_t len,
