@@ -52,6 +52,11 @@ section() {
 case_status() {
     section "$1" | sed -n "s/.*VMB-CASE-END $1 status=\([0-9]*\).*/\1/p"
 }
+# What a case ended with, for the check's line: its status, or that the marker is missing.
+ended_with() {
+    status=$(case_status "$1")
+    echo "${status:-no end marker on the console}"
+}
 has() { # has CASE TEXT
     section "$1" | grep -qF -- "$2"
 }
@@ -62,20 +67,24 @@ for cpus in 1 2; do
     check "$name: nproc is $cpus" has "$name" "VMB-GUEST-NPROC=$cpus"
     check "$name: the UART is an ACPI PNP0501 device" has "$name" "VMB-GUEST-ACPI-UART=yes"
     check "$name: the serial driver runs the 16550A at 0x3f8" has "$name" "uart:16550A port:000003F8"
-    check "$name: poweroff -f ends vmboard with status 0" [ "$(case_status "$name")" = 0 ]
+    check "$name: poweroff -f ends vmboard with status 0 ($(ended_with "$name"))" \
+        [ "$(case_status "$name")" = 0 ]
 done
 check "reboot: the guest reached /init" has reboot "VMB-GUEST-ACTION=reboot"
-check "reboot: reboot -f ends vmboard with status 0" [ "$(case_status reboot)" = 0 ]
+check "reboot: reboot -f ends vmboard with status 0 ($(ended_with reboot))" \
+    [ "$(case_status reboot)" = 0 ]
 check "panic: the console shows the panic" has panic "Kernel panic"
 ended_by_itself() {
     status=$(case_status "$1")
     # timeout's own status, or vmboard's after the SIGTERM of busybox's timeout
     [ -n "$status" ] && [ "$status" != 124 ] && [ "$status" != 143 ]
 }
-check "panic: vmboard ended by itself (not the 60 s timeout)" ended_by_itself panic
+check "panic: vmboard ended by itself, not by the 60 s timeout ($(ended_with panic))" \
+    ended_by_itself panic
 if [ -f "$work/vmlinux" ]; then
     check "pvh: the ELF vmlinux reached /init through its PVH entry" has pvh "VMB-GUEST-BOOTED"
-    check "pvh: poweroff -f ends vmboard with status 0" [ "$(case_status pvh)" = 0 ]
+    check "pvh: poweroff -f ends vmboard with status 0 ($(ended_with pvh))" \
+        [ "$(case_status pvh)" = 0 ]
 fi
 
 check_summary
