@@ -6,7 +6,7 @@ board=linux-x86.yaml
 run_case() {
     name=$1 cpus=$2 action=$3 kernel=$4
     echo "VMB-CASE-BEGIN $name"
-    timeout 60 vmboard run "$board" --kernel "$kernel" --initrd guest.gz --cpus "$cpus" \
+    time-limit 60 vmboard run "$board" --kernel "$kernel" --initrd guest.gz --cpus "$cpus" \
         --append "console=ttyS0 panic=-1 quiet vmb.action=$action" </dev/null
     echo "VMB-CASE-END $name status=$?"
 }
