@@ -5,7 +5,8 @@
 # the host side) under vmboard and, when its binary came along, under QEMU's microvm machine
 # with the same virtio-mmio devices. Both use the host's page cache for the image (vmboard's
 # default; QEMU cache=writeback), as the outer VM's tmpfs has no O_DIRECT. Output is bracketed
-# with VMB-VMM-* markers.
+# with VMB-VMM-* markers. Each VMM gets 15 minutes (time-limit, which nested-run puts on the
+# PATH); a whole run takes about one here, but a guest under the nested KVM can wedge.
 insmod /payload/tun.ko 2>/dev/null
 cat > bench.yaml <<'BOARD'
 name: virtio-bench
@@ -35,7 +36,7 @@ run_vmm() {
     dd if=/dev/zero of=disk.img bs=1M count=0 seek=256 2>/dev/null
     unshare -n sh -s "$@" <<'VMM'
 ip link set lo up
-"$@" </dev/null >vmm.out 2>vmm.err &
+time-limit 900 "$@" </dev/null >vmm.out 2>vmm.err &
 pid=$!
 for _ in $(seq 100); do
     ip link show vmbt0 >/dev/null 2>&1 && break
@@ -47,7 +48,7 @@ LD_LIBRARY_PATH=/payload/lib /payload/iperf3 -s -D -B 10.0.2.1 >/dev/null 2>&1
 wait $pid
 echo "VMB-VMM-STATUS=$?"
 VMM
-    grep -a 'VMB-BENCH' vmm.out
+    grep -a -e 'VMB-BENCH' -e '^time-limit:' vmm.out
     sed 's/^/VMB-STDERR: /' vmm.err
     echo "VMB-VMM-END $name"
 }
