@@ -263,6 +263,16 @@ int vm_run(struct vm *vm, GError **error)
     g_mutex_unlock(&vm->stop_lock);
 
     vm_quiesce(vm);
+    /* Stopped from outside (a signal, the console's quit key): with -v, say where each vCPU
+     * was, which is what one wants to know of a guest that hung. */
+    if (vm_stop_reason(vm) == VM_STOP_SIGNAL && vm->arch->dump_registers) {
+        for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+            GString *out = g_string_new(NULL);
+            vm->arch->dump_registers(vm->vcpus[i], out);
+            vmb_log_info("vCPU %u when the run was stopped:\n%s", i, out->str);
+            g_string_free(out, TRUE);
+        }
+    }
     return vm_exit_status(vm);
 }
 

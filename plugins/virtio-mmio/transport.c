@@ -1163,6 +1163,31 @@ void virtio_free(struct virtio_dev *vdev)
                         vdev->irqfd_was_used ? "irqfd" : "line set by vmboard",
                         vdev->ack_was_bound ? ", InterruptACK by ioeventfd" : "",
                         vdev->shadow ? "from a shadow page" : "by exits");
+    /* Where a guest that hung was left: whether it had work waiting or in flight, and an
+     * interrupt it never took or never ended. */
+    if (vdev->status & VIRTIO_STATUS_DRIVER_OK) {
+        /* Acknowledgements the InterruptACK ioeventfds took but nobody applied yet. */
+        for (unsigned value = 1; value < VIRTIO_ACK_FDS; value++) {
+            uint64_t count;
+            if (vdev->ack_fd[value] >= 0 &&
+                read(vdev->ack_fd[value], &count, sizeof(count)) == sizeof(count))
+                vdev->interrupt_status &= ~value;
+        }
+        for (unsigned q = 0; q < vdev->ops->num_queues; q++) {
+            const struct virtqueue *vq = &vdev->queues[q].vq;
+            if (vdev->queues[q].ready && vq->avail)
+                vdev->host->log(vdev->dev, VMB_LOG_INFO,
+                                "at exit, queue %u: %u taken, %u used", q,
+                                (unsigned)vq->last_avail_idx, (unsigned)vq->used_idx);
+        }
+        if (vdev->interrupt_status)
+            vdev->host->log(vdev->dev, VMB_LOG_INFO,
+                            "at exit: InterruptStatus %#x not acknowledged, interrupt line %s",
+                            vdev->interrupt_status,
+                            !vdev->irqfd        ? "driven by vmboard"
+                            : vdev->irq_asserted ? "raised and not ended by the guest"
+                                                 : "low");
+    }
     for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
         if (vdev->queues[q].notify_fd >= 0)
             close(vdev->queues[q].notify_fd);
