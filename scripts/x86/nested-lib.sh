@@ -94,22 +94,23 @@ nested_libraries() {
 }
 
 # nested_boot BUILD TIMEOUT SCRIPT FILE=PATH...: runs SCRIPT in the outer VM; its console,
-# carriage returns removed, is in $log.txt. Returns nested-run's status. When the outer VM's
-# kernel locked up (status 75: QEMU's emulated SVM, not vmboard), the run is made once more
-# in a fresh VM and the first console is kept in $log.locked-up.txt; the message says so.
+# carriage returns removed, is in $log.txt ($log is $work/console.log, or $nested_log when
+# set). Returns nested-run's status. When the outer VM's kernel locked up (status 75: QEMU's
+# emulated SVM, not vmboard), the run is made again in a fresh VM, up to three runs in all;
+# each locked-up console is kept in $log.locked-up-N.txt, and the message says so.
 nested_boot() {
     nested_build=$1 nested_timeout=$2
     shift 2
-    log=$work/console.log
-    for nested_attempt in 1 2; do
+    log=${nested_log:-$work/console.log}
+    for nested_attempt in 1 2 3; do
         nested_status=0
         "$x86_scripts/nested-run" --build "$nested_build" --timeout "$nested_timeout" "$@" \
             </dev/null >"$log" 2>&1 || nested_status=$?
         tr -d '\r' < "$log" > "$log.txt"
-        [ "$nested_status" = 75 ] && [ "$nested_attempt" = 1 ] || break
+        [ "$nested_status" = 75 ] && [ "$nested_attempt" -lt 3 ] || break
         tail -n 1 "$log.txt"
-        echo "nested-run: running the cases again in a fresh outer VM"
-        mv "$log.txt" "$log.locked-up.txt"
+        echo "nested-run: running the cases again in a fresh outer VM (run $((nested_attempt + 1)) of 3 at most)"
+        mv "$log.txt" "$log.locked-up-$nested_attempt.txt"
     done
     return "$nested_status"
 }

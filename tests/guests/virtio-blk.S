@@ -15,7 +15,8 @@
  * lost device interrupt hangs the guest. A periodic local APIC timer (every TICK_NS) also
  * ends a sleep, after which the read looks again and sleeps on: it rescues only a wake-up the
  * CPU lost after the device's handler ran (QEMU's emulated SVM, under which the nested tests
- * run, now and then delivers an interrupt inside STI's shadow, so HLT comes after it).
+ * run, seems now and then to deliver an interrupt inside STI's shadow, so HLT comes after
+ * it).
  * It prints "virtio-blk: W writes, R reads, I interrupts, S sleeps, T ticks" and exits
  * through debug-exit (status 33), or prints what failed and exits with status 35.
  */
