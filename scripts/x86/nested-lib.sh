@@ -109,7 +109,8 @@ nested_boot() {
         tr -d '\r' < "$log" > "$log.txt"
         [ "$nested_status" = 75 ] && [ "$nested_attempt" -lt 3 ] || break
         tail -n 1 "$log.txt"
-        echo "nested-run: running the cases again in a fresh outer VM (run $((nested_attempt + 1)) of 3 at most)"
+        echo "nested-run: running the cases again in a fresh outer VM" \
+            "(run $((nested_attempt + 1)) of 3 at most)"
         mv "$log.txt" "$log.locked-up-$nested_attempt.txt"
     done
     return "$nested_status"
