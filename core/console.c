@@ -159,13 +159,18 @@ static bool terminal_make_raw(GError **error)
     return true;
 }
 
-/* At exit: write out whatever consoles still hold, then give the terminal back. */
-static void console_atexit(void)
+void console_flush_all(void)
 {
     g_mutex_lock(&consoles_lock);
     for (guint i = 0; open_consoles && i < open_consoles->len; i++)
         console_flush(open_consoles->pdata[i], 500);
     g_mutex_unlock(&consoles_lock);
+}
+
+/* At exit: write out whatever consoles still hold, then give the terminal back. */
+static void console_atexit(void)
+{
+    console_flush_all();
     console_restore_terminal();
 }
 
@@ -276,7 +281,7 @@ static void service_output(struct console *console, bool writable)
         watch_fd_events(console, &console->out_tag, console->out_fd, want ? G_IO_OUT : 0);
 }
 
-/* Blocking flush with a stall limit (main thread, or at exit). */
+/* Blocking flush with a stall limit (main thread, the end of a run, or at exit). */
 static void console_flush(struct console *console, int stall_ms)
 {
     if (console->kind == CONSOLE_NONE || console->kind == CONSOLE_MEMORY)

@@ -41,6 +41,11 @@ void console_accept(struct console *console);
 void console_close(struct console *console);
 uint64_t console_dropped(struct console *console);
 
+/* Write out what every console still holds (blocking, at most ~500 ms a console without
+ * progress): where a run ends, so vmboard's own messages about the end come after the
+ * guest's last output rather than in the middle of it. Any thread. */
+void console_flush_all(void);
+
 /* Restore any terminal put in raw mode; async-signal-safe, for fatal paths and atexit. */
 void console_restore_terminal(void);
 

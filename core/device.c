@@ -715,13 +715,16 @@ static void host_unwatch_fd(vmb_watch *handle)
 
 /* ---- machine control -------------------------------------------------------------------- */
 
+/* The guest's last output goes out before anything the device or we say about the end. */
 static void host_request_exit(vmb_device *dev, int status)
 {
+    console_flush_all();
     vm_request_stop(dev->vm, VM_STOP_EXIT, status);
 }
 
 static void host_request_reset(vmb_device *dev)
 {
+    console_flush_all();
     vm_request_stop(dev->vm, VM_STOP_RESET, 0);
 }
 

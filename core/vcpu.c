@@ -168,7 +168,8 @@ static void G_GNUC_PRINTF(2, 3) vcpu_fatal(struct vcpu *vcpu, const char *fmt, .
         g_string_append_printf(message, "\nvCPU %u registers:\n", vcpu->index);
         vcpu->vm->arch->dump_registers(vcpu, message);
     }
-    /* Put the terminal back first so the message is not mangled by raw mode. */
+    /* The guest's last output first, and the terminal back so raw mode does not mangle us. */
+    console_flush_all();
     console_restore_terminal();
     vmb_log_error("vCPU %u: %s", vcpu->index, message->str);
     g_string_free(message, TRUE);
@@ -266,6 +267,7 @@ static void handle_system_event(struct vcpu *vcpu)
 
     switch (run->system_event.type) {
     case KVM_SYSTEM_EVENT_SHUTDOWN:
+        console_flush_all(); /* what the guest printed before it powered off comes first */
         vmb_log_info("vCPU %u: the guest powered off", vcpu->index);
         vm_request_stop(vcpu->vm, VM_STOP_SHUTDOWN, 0);
         break;

@@ -26,6 +26,7 @@
 
 #include "arch/arch.h"
 #include "bus.h"
+#include "console.h"
 #include "device.h"
 #include "loop.h"
 #include "memory.h"
@@ -263,6 +264,8 @@ int vm_run(struct vm *vm, GError **error)
     g_mutex_unlock(&vm->stop_lock);
 
     vm_quiesce(vm);
+    /* What the guest printed comes out before anything we print about the end of the run. */
+    console_flush_all();
     /* Stopped from outside (a signal, the console's quit key): with -v, say where each vCPU
      * was, which is what one wants to know of a guest that hung. */
     if (vm_stop_reason(vm) == VM_STOP_SIGNAL && vm->arch->dump_registers) {

@@ -98,10 +98,11 @@ static bool drain(int fd, GString *into)
 /*
  * Run vmboard with argv (NULL-terminated, after the program name), feeding `input` on stdin.
  * Stdin stays open until vmboard exits, as a terminal would, so end of input never ends a run.
- * With signal_after set, vmboard gets signal `signo` once its output contains that text.
+ * With signal_after set, vmboard gets signal `signo` once its output contains that text. With
+ * merge, its stderr goes to the stdout pipe too (result->out), in the order it wrote them.
  */
-static void run_argv_signal(struct run_result *result, const char *input,
-                            const char *const *args, const char *signal_after, int signo)
+static void run_argv_full(struct run_result *result, const char *input, const char *const *args,
+                          const char *signal_after, int signo, bool merge)
 {
     GPtrArray *argv = g_ptr_array_new();
     g_ptr_array_add(argv, (char *)vmboard_path());
@@ -119,7 +120,7 @@ static void run_argv_signal(struct run_result *result, const char *input,
     if (pid == 0) {
         dup2(in[0], STDIN_FILENO);
         dup2(out[1], STDOUT_FILENO);
-        dup2(err[1], STDERR_FILENO);
+        dup2(merge ? out[1] : err[1], STDERR_FILENO);
         execv(argv->pdata[0], (char **)argv->pdata);
         dprintf(STDERR_FILENO, "cannot run %s: %s\n", (char *)argv->pdata[0], strerror(errno));
         _exit(127);
@@ -180,7 +181,7 @@ static void run_argv_signal(struct run_result *result, const char *input,
 
 static void run_argv(struct run_result *result, const char *input, const char *const *args)
 {
-    run_argv_signal(result, input, args, NULL, 0);
+    run_argv_full(result, input, args, NULL, 0, false);
 }
 
 static void result_clear(struct run_result *result)
@@ -556,7 +557,7 @@ START_TEST(test_signal_shows_registers)
     g_autofree char *board_file = board_path("real");
     g_autofree char *kernel = guest_path("echo.bin");
     const char *args[] = {"run", "-v", board_file, "--kernel", kernel, NULL};
-    run_argv_signal(&r, NULL, args, "echo> ", SIGTERM);
+    run_argv_full(&r, NULL, args, "echo> ", SIGTERM, false);
     ck_assert_msg(!r.timed_out, "timed out; stderr:\n%s", r.err->str);
     ck_assert_msg(r.status == 128 + SIGTERM, "status %d; stderr:\n%s", r.status, r.err->str);
     ck_assert_str_eq(r.out->str, "echo> ");
@@ -564,6 +565,28 @@ START_TEST(test_signal_shows_registers)
     ck_assert_msg(strstr(r.err->str, "vCPU 0 when the run was stopped:"), "%s", r.err->str);
     ck_assert_msg(strstr(r.err->str, " rip=") && strstr(r.err->str, "(real mode)"), "%s",
                   r.err->str);
+    result_clear(&r);
+}
+END_TEST
+
+/* On a terminal vmboard's messages and the guest's console share the screen: the guest's last
+ * output comes first, then what vmboard says about the end (the debug-exit device's message
+ * and --stats), never in the middle of a line. */
+START_TEST(test_console_output_before_exit_messages)
+{
+    struct run_result r;
+    g_autofree char *board_file = board_path("long");
+    g_autofree char *kernel = guest_path("hello-long.bin");
+    const char *args[] = {"run", "-v", "--stats", board_file, "--kernel", kernel, NULL};
+    run_argv_full(&r, NULL, args, NULL, 0, true);
+    ck_assert_msg(r.status == STATUS_PASS, "status %d; output:\n%s", r.status, r.out->str);
+    const char *guest = strstr(r.out->str, "Hello from long mode\n");
+    const char *exit_message =
+        strstr(r.out->str, "vmboard: exit: guest wrote 0x10: exit status 33");
+    const char *stats = strstr(r.out->str, "KVM exits");
+    ck_assert_msg(guest && exit_message && stats, "%s", r.out->str);
+    ck_assert_msg(guest < exit_message && exit_message < stats, "%s", r.out->str);
+    ck_assert_msg(exit_message == r.out->str || exit_message[-1] == '\n', "%s", r.out->str);
     result_clear(&r);
 }
 END_TEST
@@ -634,6 +657,7 @@ static Suite *guests_suite(void)
     tcase_add_test(tc, test_fw_cfg_overrides);
     tcase_add_test(tc, test_echo);
     tcase_add_test(tc, test_signal_shows_registers);
+    tcase_add_test(tc, test_console_output_before_exit_messages);
     tcase_add_test(tc, test_triple_fault);
     tcase_add_test(tc, test_stats);
     suite_add_tcase(s, tc);

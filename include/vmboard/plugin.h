@@ -283,7 +283,9 @@ struct vmb_host {
                            void *opaque);
     void (*unwatch_fd)(vmb_watch *watch);
 
-    /* Machine control: end the run with this exit status, or reset the machine. */
+    /* Machine control: end the run with this exit status, or reset the machine. What the
+     * guest sent to its consoles so far is written out before these return, so a message
+     * logged after the call follows the guest's last output. */
     void (*request_exit)(vmb_device *dev, int status);
     void (*request_reset)(vmb_device *dev);
 

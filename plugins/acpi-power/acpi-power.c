@@ -53,8 +53,8 @@ static void sleep_control_write(struct acpi_power *power, uint8_t value)
         return; /* SLP_TYP alone does nothing until SLP_EN is written with it */
     unsigned type = (value & SLEEP_TYPE_MASK) >> SLEEP_TYPE_SHIFT;
     if (type == SLEEP_TYPE_S5) {
+        power->host->request_exit(power->dev, 0); /* first: it flushes the guest's output */
         power->host->log(power->dev, VMB_LOG_INFO, "guest powered off (S5)");
-        power->host->request_exit(power->dev, 0);
         return;
     }
     power->host->guest_error(power->dev,
@@ -77,8 +77,8 @@ static void acpi_power_write(void *opaque, uint64_t offset, uint64_t value, unsi
         break;
     case REG_RESET:
         if (value == RESET_VALUE) {
-            power->host->log(power->dev, VMB_LOG_INFO, "guest asked for a reset");
             power->host->request_reset(power->dev);
+            power->host->log(power->dev, VMB_LOG_INFO, "guest asked for a reset");
         } else {
             power->host->guest_error(power->dev,
                                      "reset register: wrote 0x%02x, the reset value is 0x%02x; "

@@ -38,9 +38,9 @@ static void debug_exit_write(void *opaque, uint64_t offset, uint64_t value, unsi
         return;
     }
     int status = (int)(((value << 1) | 1) & 0xff);
+    de->host->request_exit(de->dev, status); /* first: it flushes the guest's output */
     de->host->log(de->dev, VMB_LOG_INFO, "guest wrote 0x%llx: exit status %d",
                   (unsigned long long)value, status);
-    de->host->request_exit(de->dev, status);
 }
 
 static const struct vmb_region_ops debug_exit_ops = {

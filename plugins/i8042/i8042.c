@@ -103,8 +103,8 @@ static void put_output(struct i8042 *kbc, uint8_t value, bool aux, bool timeout)
 
 static void pulse_reset(struct i8042 *kbc, const char *how)
 {
-    kbc->host->log(kbc->dev, VMB_LOG_INFO, "guest reset the machine (%s)", how);
     kbc->host->request_reset(kbc->dev);
+    kbc->host->log(kbc->dev, VMB_LOG_INFO, "guest reset the machine (%s)", how);
 }
 
 static uint8_t status(const struct i8042 *kbc)

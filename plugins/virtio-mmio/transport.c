@@ -1176,15 +1176,14 @@ void virtio_free(struct virtio_dev *vdev)
         for (unsigned q = 0; q < vdev->ops->num_queues; q++) {
             const struct virtqueue *vq = &vdev->queues[q].vq;
             if (vdev->queues[q].ready && vq->avail)
-                vdev->host->log(vdev->dev, VMB_LOG_INFO,
-                                "at exit, queue %u: %u taken, %u used", q,
+                vdev->host->log(vdev->dev, VMB_LOG_INFO, "at exit, queue %u: %u taken, %u used", q,
                                 (unsigned)vq->last_avail_idx, (unsigned)vq->used_idx);
         }
         if (vdev->interrupt_status)
             vdev->host->log(vdev->dev, VMB_LOG_INFO,
                             "at exit: InterruptStatus %#x not acknowledged, interrupt line %s",
                             vdev->interrupt_status,
-                            !vdev->irqfd        ? "driven by vmboard"
+                            !vdev->irqfd         ? "driven by vmboard"
                             : vdev->irq_asserted ? "raised and not ended by the guest"
                                                  : "low");
     }
