@@ -101,6 +101,7 @@ static GPtrArray *open_consoles;
 static bool atexit_registered;
 
 static void console_flush(struct console *console, int stall_ms);
+static bool drain_some(struct console *console);
 
 bool console_spec_valid(const char *spec, GError **error)
 {
@@ -157,6 +158,41 @@ static bool terminal_make_raw(GError **error)
         return false;
     }
     return true;
+}
+
+/* As far as the fd takes it now. A write of the I/O thread in progress is waited for, briefly:
+ * its fd takes what poll said it would, so it ends at once (unless it is ours, when we are
+ * logging from inside a drain). */
+static void console_flush_now(struct console *console)
+{
+    if (console->kind == CONSOLE_NONE || console->kind == CONSOLE_MEMORY)
+        return;
+    gint64 deadline = g_get_monotonic_time() + 50 * 1000;
+    while (!g_mutex_trylock(&console->drain_lock)) {
+        if (g_get_monotonic_time() > deadline)
+            return;
+        g_usleep(200);
+    }
+    while (!console->out_dead) {
+        g_mutex_lock(&console->ring_lock);
+        size_t queued = console->ring_len;
+        g_mutex_unlock(&console->ring_lock);
+        struct pollfd pfd = {.fd = console->out_fd, .events = POLLOUT};
+        if (queued == 0 || poll(&pfd, 1, 0) <= 0 || (pfd.revents & (POLLERR | POLLNVAL)) ||
+            !drain_some(console))
+            break;
+    }
+    g_mutex_unlock(&console->drain_lock);
+}
+
+void console_flush_pending(void)
+{
+    /* trylock: a message may come from a thread that holds the lock (console_open). */
+    if (!g_mutex_trylock(&consoles_lock))
+        return;
+    for (guint i = 0; open_consoles && i < open_consoles->len; i++)
+        console_flush_now(open_consoles->pdata[i]);
+    g_mutex_unlock(&consoles_lock);
 }
 
 void console_flush_all(void)

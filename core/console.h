@@ -46,6 +46,10 @@ uint64_t console_dropped(struct console *console);
  * guest's last output rather than in the middle of it. Any thread. */
 void console_flush_all(void);
 
+/* Write what the consoles hold as far as their fds take it now, without waiting and without
+ * dropping anything: before one of vmboard's messages (vmb_log_set_before). Any thread. */
+void console_flush_pending(void);
+
 /* Restore any terminal put in raw mode; async-signal-safe, for fatal paths and atexit. */
 void console_restore_terminal(void);
 

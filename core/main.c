@@ -147,6 +147,7 @@ static bool parse_command(GOptionContext *context, int *argc, char ***argv)
         return false;
     }
     vmb_log_set_verbosity(opt_verbose);
+    vmb_log_set_before(console_flush_pending);
     return true;
 }
 

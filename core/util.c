@@ -11,16 +11,24 @@
 G_DEFINE_QUARK(vmboard-error-quark, vmb_error)
 
 static int log_verbosity;
+static void (*log_before)(void);
 
 void vmb_log_set_verbosity(int level)
 {
     log_verbosity = level;
 }
 
+void vmb_log_set_before(void (*hook)(void))
+{
+    log_before = hook;
+}
+
 static void log_line(const char *prefix, const char *fmt, va_list ap)
 {
     /* One fprintf per line so lines from several threads do not interleave. */
     char *text = g_strdup_vprintf(fmt, ap);
+    if (log_before)
+        log_before();
     fprintf(stderr, "vmboard: %s%s\n", prefix, text);
     g_free(text);
 }
@@ -83,8 +91,11 @@ void vmb_log_guest_errorv(struct ratelimit *rl, const char *fmt, va_list ap)
         rl->suppressed++;
     g_mutex_unlock(&rl->lock);
 
-    if (suppressed)
+    if (suppressed) {
+        if (log_before)
+            log_before();
         fprintf(stderr, "vmboard: guest error: (%u similar messages suppressed)\n", suppressed);
+    }
     if (print)
         log_line("guest error: ", fmt, ap);
 }

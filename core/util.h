@@ -28,6 +28,9 @@ void vmb_log_warn(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 void vmb_log_info(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 void vmb_log_debug(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 void vmb_log_set_verbosity(int level); /* 0 errors+warnings, 1 info, 2 debug */
+/* Called before each message is written (vmboard run: the consoles' pending output, so a
+ * message does not land in the middle of a guest's line). Must not log, nor block. */
+void vmb_log_set_before(void (*hook)(void));
 
 /*
  * Guest errors are rate limited: at most `burst` messages per second per limiter, then a
