@@ -138,7 +138,9 @@ arm64_add_libraries() {
 # about 3x faster. The console goes to LOG with the carriage returns stripped.
 arm64_boot() {
     local initramfs=$1 log=$2 seconds=$3 status
-    timeout --kill-after=10 "$seconds" qemu-system-aarch64 \
+    # One outer VM at a time, shared with scripts/x86/nested-run (see there).
+    flock "${TMPDIR:-/tmp}/vmboard-outer-vm.lock" \
+        timeout --kill-after=10 "$seconds" qemu-system-aarch64 \
         -machine virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on -smp 2 -m 1024 \
         -nographic -no-reboot -kernel "$arm64_kernel" -initrd "$initramfs" \
         -append "console=ttyAMA0 panic=-1 loglevel=4" </dev/null >"$log" 2>&1
