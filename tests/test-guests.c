@@ -190,9 +190,10 @@ static void result_clear(struct run_result *result)
     g_string_free(result->err, TRUE);
 }
 
-/* `vmboard run BOARD --kernel GUEST [extra...]` */
-static void run_guest(struct run_result *result, const char *board, const char *guest,
-                      const char *input, const char *const *extra)
+/* `vmboard run BOARD --kernel GUEST [extra...]`, with run_argv_full's signal and merge. */
+static void run_guest_full(struct run_result *result, const char *board, const char *guest,
+                           const char *input, const char *const *extra, const char *signal_after,
+                           int signo, bool merge)
 {
     g_autofree char *board_file = board_path(board);
     g_autofree char *kernel = guest_path(guest);
@@ -204,8 +205,14 @@ static void run_guest(struct run_result *result, const char *board, const char *
     for (const char *const *e = extra; e && *e; e++)
         g_ptr_array_add(args, (char *)*e);
     g_ptr_array_add(args, NULL);
-    run_argv(result, input, (const char *const *)args->pdata);
+    run_argv_full(result, input, (const char *const *)args->pdata, signal_after, signo, merge);
     g_ptr_array_free(args, TRUE);
+}
+
+static void run_guest(struct run_result *result, const char *board, const char *guest,
+                      const char *input, const char *const *extra)
+{
+    run_guest_full(result, board, guest, input, extra, NULL, 0, false);
 }
 
 /* Fail with everything vmboard said, so a broken run explains itself. */
@@ -554,10 +561,8 @@ END_TEST
 START_TEST(test_signal_shows_registers)
 {
     struct run_result r;
-    g_autofree char *board_file = board_path("real");
-    g_autofree char *kernel = guest_path("echo.bin");
-    const char *args[] = {"run", "-v", board_file, "--kernel", kernel, NULL};
-    run_argv_full(&r, NULL, args, "echo> ", SIGTERM, false);
+    const char *extra[] = {"-v", NULL};
+    run_guest_full(&r, "real", "echo.bin", NULL, extra, "echo> ", SIGTERM, false);
     ck_assert_msg(!r.timed_out, "timed out; stderr:\n%s", r.err->str);
     ck_assert_msg(r.status == 128 + SIGTERM, "status %d; stderr:\n%s", r.status, r.err->str);
     ck_assert_str_eq(r.out->str, "echo> ");
@@ -575,10 +580,8 @@ END_TEST
 START_TEST(test_console_output_before_exit_messages)
 {
     struct run_result r;
-    g_autofree char *board_file = board_path("long");
-    g_autofree char *kernel = guest_path("hello-long.bin");
-    const char *args[] = {"run", "-v", "--stats", board_file, "--kernel", kernel, NULL};
-    run_argv_full(&r, NULL, args, NULL, 0, true);
+    const char *extra[] = {"-v", "--stats", NULL};
+    run_guest_full(&r, "long", "hello-long.bin", NULL, extra, NULL, 0, true);
     ck_assert_msg(r.status == STATUS_PASS, "status %d; output:\n%s", r.status, r.out->str);
     const char *guest = strstr(r.out->str, "Hello from long mode\n");
     const char *exit_message =
