@@ -187,7 +187,7 @@ static void console_flush_now(struct console *console)
 
 void console_flush_pending(void)
 {
-    /* trylock: a message may come from a thread that holds the lock (console_open). */
+    /* trylock: a message may come from a thread that holds the lock (console_open/close). */
     if (!g_mutex_trylock(&consoles_lock))
         return;
     for (guint i = 0; open_consoles && i < open_consoles->len; i++)

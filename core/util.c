@@ -12,6 +12,7 @@ G_DEFINE_QUARK(vmboard-error-quark, vmb_error)
 
 static int log_verbosity;
 static void (*log_before)(void);
+static __thread bool in_log_before; /* a message the hook logs does not call it again */
 
 void vmb_log_set_verbosity(int level)
 {
@@ -23,12 +24,20 @@ void vmb_log_set_before(void (*hook)(void))
     log_before = hook;
 }
 
+static void call_log_before(void)
+{
+    if (!log_before || in_log_before)
+        return;
+    in_log_before = true;
+    log_before();
+    in_log_before = false;
+}
+
 static void log_line(const char *prefix, const char *fmt, va_list ap)
 {
     /* One fprintf per line so lines from several threads do not interleave. */
     char *text = g_strdup_vprintf(fmt, ap);
-    if (log_before)
-        log_before();
+    call_log_before();
     fprintf(stderr, "vmboard: %s%s\n", prefix, text);
     g_free(text);
 }
@@ -92,8 +101,7 @@ void vmb_log_guest_errorv(struct ratelimit *rl, const char *fmt, va_list ap)
     g_mutex_unlock(&rl->lock);
 
     if (suppressed) {
-        if (log_before)
-            log_before();
+        call_log_before();
         fprintf(stderr, "vmboard: guest error: (%u similar messages suppressed)\n", suppressed);
     }
     if (print)

@@ -29,7 +29,8 @@ void vmb_log_info(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 void vmb_log_debug(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 void vmb_log_set_verbosity(int level); /* 0 errors+warnings, 1 info, 2 debug */
 /* Called before each message is written (vmboard run: the consoles' pending output, so a
- * message does not land in the middle of a guest's line). Must not log, nor block. */
+ * message does not land in the middle of a guest's line). It must not wait long; what it
+ * logs itself is written without calling it again. */
 void vmb_log_set_before(void (*hook)(void));
 
 /*
